@@ -1,0 +1,64 @@
+"""Data layer: fetch every registry file (verified), then one clean, validated table per dataset."""
+
+
+rule fetch_public:
+    """Download (or copy from the mirror) one public file and verify its checksum."""
+    output:
+        data="resources/raw/{relpath}",
+        provenance="resources/provenance/{relpath}.json",
+    params:
+        mirror=MIRROR_PARAM,
+        retries=DOWNLOAD["retries"],
+        timeout=DOWNLOAD["timeout"],
+        entry=lambda w: entry_params(PUBLIC_FILES[w.relpath]),
+    log:
+        "logs/fetch/{relpath}.log",
+    conda:
+        CONDA_ENV
+    retries: 0
+    script:
+        "../scripts/rules/fetch_public.py"
+
+
+rule fetch_archive:
+    """An author's Dataverse archive: fetched and verified when it can be had, else a status saying why."""
+    output:
+        directory("resources/original/{archive}"),
+    params:
+        source=lambda w: source_params(ARCHIVES[w.archive]),
+        mirror=MIRROR_PARAM,
+        require=config["require_original_archives"],
+        server=config.get("dataverse_server"),
+        retries=DOWNLOAD["retries"],
+        timeout=DOWNLOAD["timeout"],
+    log:
+        "logs/fetch/{archive}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/rules/fetch_archive.py"
+
+
+rule clean_table:
+    """Raw file -> tidy, typed table, checked against its schema as it is written."""
+    input:
+        raw=lambda w: raw_path(TABLES[w.table].source, TABLES[w.table].file),
+    output:
+        "results/sources/{table}.parquet",
+    params:
+        rows=lambda w: REGISTRY.file(TABLES[w.table].source, TABLES[w.table].file).rows,
+    log:
+        "logs/clean/{table}.log",
+    benchmark:
+        "benchmarks/clean/{table}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/rules/clean_table.py"
+
+
+rule data:
+    """Every clean table and the status of both original archives."""
+    input:
+        expand("results/sources/{table}.parquet", table=sorted(TABLES)),
+        expand("resources/original/{archive}", archive=sorted(ARCHIVES)),

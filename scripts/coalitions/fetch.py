@@ -1,0 +1,405 @@
+"""Fetching: download (with retries and a progress bar) or copy from a mirror, verify, write atomically.
+
+Public files (registry kind ``file``) are required. When a mirror folder is configured the file
+must be in it (same ``<dataset>/<file>`` layout as the registry's ``path``); otherwise each URL of
+the registry entry is tried in order until one yields bytes that verify.
+
+Authors' archives on Harvard Dataverse (kind ``dataverse``) are optional: they are looked for in
+the mirror, then downloaded; they are verified against the MD5 checksums that Dataverse publishes
+in the dataset's metadata. When they cannot be had, :func:`fetch_archive` records why in a
+``status.json`` and the build goes on without the original-archive track, unless the caller asks
+for them to be required.
+
+Nothing unverified is ever left where a later run would trust it: every write goes to a temporary
+file that is moved into place only after verification.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+from urllib.parse import quote
+
+from .registry import FileEntry, Source
+from .util import (
+    LOG,
+    CoalitionsError,
+    atomic_path,
+    md5_file,
+    normalise_line_endings,
+    sha256_file,
+    write_json_atomic,
+)
+
+USER_AGENT = "coalitions-replication-workflow (+https://github.com/; research data fetcher)"
+
+
+class FetchError(CoalitionsError):
+    """A file could not be obtained or did not verify."""
+
+
+# --------------------------------------------------------------------------------------------
+# verification
+
+
+@dataclass(frozen=True)
+class Verification:
+    method: str  # "sha256" | "sha256_lf_normalised" | "md5"
+    expected: str
+    actual: str
+
+
+def verify_public(entry: FileEntry, path: Path, origin: str) -> Verification:
+    """Check ``path`` against the registry's checksum; raise a FetchError that says what to do."""
+    actual = sha256_file(path)
+    if actual == entry.sha256:
+        return Verification("sha256", entry.sha256, actual)
+    if entry.sha256_lf_normalised:
+        import hashlib
+
+        lf = hashlib.sha256(normalise_line_endings(path.read_bytes())).hexdigest()
+        if lf == entry.sha256_lf_normalised:
+            return Verification("sha256_lf_normalised", entry.sha256_lf_normalised, lf)
+    raise FetchError(
+        f"checksum mismatch for {entry.path} (from {origin}): expected sha256 {entry.sha256}"
+        + (f" (or {entry.sha256_lf_normalised} after line-ending normalisation)"
+           if entry.sha256_lf_normalised else "")
+        + f", got {actual}. The file is corrupt, truncated or a different release. "
+        "Replace it with the release named in config/sources.yaml (or delete it to download again); "
+        "nothing was written to the cache."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# low-level download
+
+
+def _session():
+    import requests
+
+    s = requests.Session()
+    s.headers["User-Agent"] = USER_AGENT
+    return s
+
+
+def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
+             backoff: float = 2.0, progress: bool = True, label: str | None = None) -> None:
+    """Stream ``url`` into ``dest`` (a temporary path), with retries and a progress bar.
+
+    Raises FetchError naming the URL when the server cannot be reached after ``retries`` attempts,
+    answers with an error, or the transfer stops before the announced length.
+    """
+    import requests
+    from tqdm import tqdm
+
+    last: Exception | None = None
+    for attempt in range(1, retries + 1):
+        try:
+            with _session().get(url, stream=True, timeout=timeout, allow_redirects=True) as r:
+                if r.status_code >= 400:
+                    raise FetchError(
+                        f"download of {url} failed: the server answered HTTP {r.status_code}. "
+                        "Check the URL in config/sources.yaml, or build offline from a mirror folder "
+                        "(--config mirror=DIR or COALITIONS_MIRROR=DIR)."
+                    )
+                total = int(r.headers.get("Content-Length") or 0) or None
+                got = 0
+                with open(dest, "wb") as fh, tqdm(
+                    total=total, unit="B", unit_scale=True, desc=label or PurePosixPath(url).name,
+                    disable=not progress, leave=False,
+                ) as bar:
+                    for chunk in r.iter_content(chunk_size=1 << 16):
+                        fh.write(chunk)
+                        got += len(chunk)
+                        bar.update(len(chunk))
+                if total is not None and got != total and "gzip" not in r.headers.get("Content-Encoding", ""):
+                    raise FetchError(
+                        f"download of {url} was interrupted: received {got} of {total} bytes. "
+                        "Run the build again to retry; nothing was written to the cache."
+                    )
+                return
+        except FetchError as exc:
+            last = exc
+            if "HTTP 4" in str(exc):
+                break  # a client error will not go away by retrying
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            last = FetchError(
+                f"could not download {url}: {type(exc).__name__}: {exc}. Check the network connection "
+                "and run again, or build offline from a mirror folder (--config mirror=DIR or "
+                "COALITIONS_MIRROR=DIR)."
+            )
+        if attempt < retries:
+            LOG.warning("attempt %d/%d for %s failed: %s; retrying", attempt, retries, url, last)
+            time.sleep(backoff * attempt)
+    assert last is not None
+    raise last
+
+
+# --------------------------------------------------------------------------------------------
+# archives
+
+
+def _safe_member_name(name: str) -> PurePosixPath:
+    p = PurePosixPath(name)
+    if p.is_absolute() or ".." in p.parts or name.startswith(("/", "\\")) or (p.parts and ":" in p.parts[0]):
+        raise FetchError(f"refusing archive member '{name}': its path would escape the target folder")
+    return p
+
+
+def extract_member(archive: Path, member: str, dest: Path) -> None:
+    """Copy one member of a zip archive to ``dest``, refusing unsafe member names."""
+    _safe_member_name(member)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            try:
+                info = zf.getinfo(member)
+            except KeyError:
+                names = ", ".join(zf.namelist()[:20])
+                raise FetchError(
+                    f"archive {archive.name} has no member '{member}' (it has: {names}). "
+                    "Fix the `member:` of this URL in config/sources.yaml."
+                ) from None
+            with zf.open(info) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out)
+    except zipfile.BadZipFile as exc:
+        raise FetchError(f"{archive.name} is not a valid zip archive ({exc}); it may be truncated.") from None
+
+
+def safe_extract_all(archive: str | os.PathLike, target: str | os.PathLike) -> list[Path]:
+    """Unpack a whole zip archive into ``target``; no member may land outside ``target``."""
+    target = Path(target).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    out: list[Path] = []
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            rel = _safe_member_name(info.filename)
+            dest = (target / rel).resolve()
+            if target != dest and target not in dest.parents:
+                raise FetchError(f"refusing archive member '{info.filename}': it escapes {target}")
+            if info.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(dest, "wb") as fh:
+                shutil.copyfileobj(src, fh)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(dest, mode)
+            out.append(dest)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# public files
+
+
+def resolve_mirror(config_value: str | None) -> Path | None:
+    """The mirror folder: the config key ``mirror`` if set, else COALITIONS_MIRROR, else none."""
+    value = config_value or os.environ.get("COALITIONS_MIRROR") or None
+    return Path(value).expanduser() if value else None
+
+
+def fetch_public(entry: FileEntry, dest: str | os.PathLike, *, mirror: str | os.PathLike | None,
+                 retries: int = 3, timeout: float = 60.0, progress: bool = True,
+                 downloader: Callable[..., None] = download) -> dict:
+    """Obtain one registry file, verify it and move it to ``dest``. Returns a provenance record."""
+    dest = Path(dest)
+    attempts: list[str] = []
+    if mirror is not None:
+        src = Path(mirror) / entry.path
+        if not src.is_file():
+            raise FetchError(
+                f"mirror file not found: {src} (registry entry {entry.source}.{entry.key}). "
+                f"Copy {entry.path} into the mirror folder, point `mirror`/COALITIONS_MIRROR at the "
+                f"right folder, or unset it to download from {entry.urls[0].url}."
+            )
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(src, tmp)
+            v = verify_public(entry, tmp, f"mirror {src}")
+        origin = f"mirror:{entry.path}"
+    else:
+        v = None
+        origin = ""
+        for u in entry.urls:
+            try:
+                with atomic_path(dest) as tmp:
+                    if u.member:
+                        # the archive is downloaded to a scratch folder and never kept
+                        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".archive.") as scratch:
+                            arch = Path(scratch) / "download.zip"
+                            downloader(u.url, arch, retries=retries, timeout=timeout, progress=progress,
+                                       label=entry.basename)
+                            extract_member(arch, u.member, tmp)
+                    else:
+                        downloader(u.url, tmp, retries=retries, timeout=timeout, progress=progress,
+                                   label=entry.basename)
+                    v = verify_public(entry, tmp, u.url + (f" [{u.member}]" if u.member else ""))
+                origin = u.url + (f"#{u.member}" if u.member else "")
+                break
+            except FetchError as exc:
+                attempts.append(str(exc))
+                LOG.warning("%s", exc)
+        if v is None:
+            raise FetchError(
+                f"could not obtain a verified copy of {entry.path}; tried {len(entry.urls)} location(s):\n  - "
+                + "\n  - ".join(attempts)
+                + "\nBuild offline instead: put the file in a mirror folder and pass --config mirror=DIR "
+                "(or set COALITIONS_MIRROR)."
+            )
+    return {
+        "source": entry.source,
+        "key": entry.key,
+        "path": entry.path,
+        "origin": origin,
+        "verified_by": v.method,
+        "expected": v.expected,
+        "sha256": sha256_file(dest),
+        "bytes": dest.stat().st_size,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Dataverse archives
+
+METADATA_NAME = "dataset_metadata.json"
+
+
+def dataverse_urls(server: str, doi: str, pid: str, fmt: str | None) -> tuple[str, str]:
+    meta = f"{server.rstrip('/')}/api/datasets/:persistentId/?persistentId={quote(doi, safe=':/')}"
+    data = f"{server.rstrip('/')}/api/access/datafile/:persistentId?persistentId={quote(pid, safe=':/')}"
+    if fmt == "original":
+        data += "&format=original"
+    return meta, data
+
+
+def dataverse_checksums(metadata: dict) -> dict[str, dict]:
+    """Map each file's persistent id to {md5, name} from a Dataverse dataset-metadata answer."""
+    try:
+        files = metadata["data"]["latestVersion"]["files"]
+    except (KeyError, TypeError):
+        raise FetchError("Dataverse metadata has no data.latestVersion.files list") from None
+    out = {}
+    for f in files:
+        df = f.get("dataFile", {})
+        pid = df.get("persistentId")
+        md5 = df.get("md5")
+        chk = df.get("checksum") or {}
+        if not md5 and str(chk.get("type", "")).upper() == "MD5":
+            md5 = chk.get("value")
+        if pid:
+            out[pid] = {"md5": md5, "name": df.get("originalFileName") or df.get("filename") or f.get("label")}
+    return out
+
+
+def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os.PathLike | None,
+                  require: bool = False, server: str | None = None, retries: int = 3,
+                  timeout: float = 60.0, progress: bool = True) -> dict:
+    """Fetch every file of a Dataverse source into ``outdir`` and write ``outdir/status.json``.
+
+    Returns the status. When a file cannot be obtained or verified, the status says why and the
+    folder holds no data file; with ``require=True`` that raises FetchError instead.
+    """
+    outdir = Path(outdir)
+    server = server or source.server
+    assert server and source.dataset_doi
+    staging = outdir.with_name(outdir.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    status: dict = {
+        "source": source.key,
+        "title": source.title,
+        "dataset_doi": source.dataset_doi,
+        "available": False,
+        "reason": None,
+        "files": {},
+    }
+    mirror_dir = None
+    if mirror is not None:
+        first = next(iter(source.files.values()))
+        mirror_dir = Path(mirror) / Path(first.path).parent
+    try:
+        meta_url, _ = dataverse_urls(server, source.dataset_doi, "", None)
+        meta_path = staging / METADATA_NAME
+        if mirror_dir is not None and (mirror_dir / METADATA_NAME).is_file():
+            shutil.copyfile(mirror_dir / METADATA_NAME, meta_path)
+            meta_origin = f"mirror:{mirror_dir.name}/{METADATA_NAME}"
+        else:
+            download(meta_url, meta_path, retries=retries, timeout=timeout, progress=False)
+            meta_origin = meta_url
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise FetchError(f"Dataverse metadata from {meta_origin} is not JSON ({exc})") from None
+        sums = dataverse_checksums(metadata)
+        status["metadata_origin"] = meta_origin
+        for key, entry in source.files.items():
+            expected = (sums.get(entry.persistent_id) or {}).get("md5")
+            if not expected:
+                raise FetchError(
+                    f"the metadata of {source.dataset_doi} lists no MD5 checksum for {entry.persistent_id} "
+                    f"({entry.basename}); cannot verify it. Check the persistent id in config/sources.yaml."
+                )
+            target = staging / entry.basename
+            if mirror_dir is not None and (mirror_dir / entry.basename).is_file():
+                shutil.copyfile(mirror_dir / entry.basename, target)
+                origin = f"mirror:{entry.path}"
+            else:
+                _, data_url = dataverse_urls(server, source.dataset_doi, entry.persistent_id, entry.format)
+                download(data_url, target, retries=retries, timeout=timeout, progress=progress,
+                         label=entry.basename)
+                origin = data_url
+            actual = md5_file(target)
+            if actual != expected:
+                target.unlink()
+                raise FetchError(
+                    f"checksum mismatch for {entry.basename} (from {origin}): expected MD5 {expected} "
+                    f"(Dataverse metadata of {source.dataset_doi}), got {actual}. Delete the copy and "
+                    "download it again from Dataverse."
+                )
+            status["files"][key] = {
+                "name": entry.basename, "origin": origin, "md5": actual,
+                "sha256": sha256_file(target), "persistent_id": entry.persistent_id,
+            }
+        status["available"] = True
+    except (FetchError, OSError) as exc:
+        status["available"] = False
+        status["reason"] = str(exc)
+        status["files"] = {}
+        for p in staging.iterdir():
+            if p.name != METADATA_NAME:
+                p.unlink()
+        if require:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise FetchError(
+                f"the original archive {source.key} ({source.dataset_doi}) is required "
+                f"(require_original_archives: true) but could not be had: {exc}"
+            ) from None
+        LOG.warning(
+            "original archive %s (%s) not available; the build goes on without its original-archive "
+            "track. Reason: %s", source.key, source.dataset_doi, exc,
+        )
+    write_json_atomic(staging / "status.json", status)
+    shutil.rmtree(outdir, ignore_errors=True)
+    os.replace(staging, outdir)
+    return status
+
+
+def read_archive_status(outdir: str | os.PathLike) -> dict:
+    p = Path(outdir) / "status.json"
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CoalitionsError(f"{p} is missing: run the fetch_archive rule first") from None
+
+
+def read_bytes_normalised(path: str | os.PathLike) -> io.BytesIO:
+    """A text file's bytes with CRLF/CR turned into LF (for parsing COW's CR-only files)."""
+    return io.BytesIO(normalise_line_endings(Path(path).read_bytes()))
