@@ -36,6 +36,7 @@ from .util import (
     md5_file,
     normalise_line_endings,
     sha256_file,
+    sha256_lf_normalised,
     write_json_atomic,
 )
 
@@ -63,9 +64,7 @@ def verify_public(entry: FileEntry, path: Path, origin: str) -> Verification:
     if actual == entry.sha256:
         return Verification("sha256", entry.sha256, actual)
     if entry.sha256_lf_normalised:
-        import hashlib
-
-        lf = hashlib.sha256(normalise_line_endings(path.read_bytes())).hexdigest()
+        lf = sha256_lf_normalised(path)
         if lf == entry.sha256_lf_normalised:
             return Verification("sha256_lf_normalised", entry.sha256_lf_normalised, lf)
     raise FetchError(
@@ -90,21 +89,34 @@ def _session():
     return s
 
 
+#: HTTP answers that may go away on their own (timeout, rate limit, server errors): retried.
+#: Any other 4xx (not found, forbidden, ...) will not change by asking again: no retry.
+RETRY_STATUS = frozenset({408, 425, 429})
+
+
+def _retryable_status(status: int) -> bool:
+    return status in RETRY_STATUS or status >= 500
+
+
 def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
              backoff: float = 2.0, progress: bool = True, label: str | None = None) -> None:
     """Stream ``url`` into ``dest`` (a temporary path), with retries and a progress bar.
 
     Raises FetchError naming the URL when the server cannot be reached after ``retries`` attempts,
-    answers with an error, or the transfer stops before the announced length.
+    answers with an error, or the transfer stops before the announced length ("interrupted").
+    Network failures, interrupted transfers and HTTP 408/425/429/5xx are retried; other client
+    errors (404, 403, ...) and malformed URLs are not, since asking again cannot help.
     """
     import requests
     from tqdm import tqdm
 
-    last: Exception | None = None
+    last: FetchError | None = None
     for attempt in range(1, retries + 1):
+        retry = True
         try:
             with _session().get(url, stream=True, timeout=timeout, allow_redirects=True) as r:
                 if r.status_code >= 400:
+                    retry = _retryable_status(r.status_code)
                     raise FetchError(
                         f"download of {url} failed: the server answered HTTP {r.status_code}. "
                         "Check the URL in config/sources.yaml, or build offline from a mirror folder "
@@ -116,10 +128,22 @@ def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
                     total=total, unit="B", unit_scale=True, desc=label or PurePosixPath(url).name,
                     disable=not progress, leave=False,
                 ) as bar:
-                    for chunk in r.iter_content(chunk_size=1 << 16):
-                        fh.write(chunk)
-                        got += len(chunk)
-                        bar.update(len(chunk))
+                    try:
+                        for chunk in r.iter_content(chunk_size=1 << 16):
+                            fh.write(chunk)
+                            got += len(chunk)
+                            bar.update(len(chunk))
+                    except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError,
+                            requests.Timeout) as exc:
+                        # the connection broke after the answer began (urllib3 enforces the
+                        # announced Content-Length and raises here when fewer bytes arrive)
+                        raise FetchError(
+                            f"download of {url} was interrupted: received {got}"
+                            + (f" of {total}" if total else "")
+                            + f" bytes ({type(exc).__name__}). Run the build again to retry, or build "
+                            "offline from a mirror folder (--config mirror=DIR or COALITIONS_MIRROR=DIR); "
+                            "nothing was written to the cache."
+                        ) from None
                 if total is not None and got != total and "gzip" not in r.headers.get("Content-Encoding", ""):
                     raise FetchError(
                         f"download of {url} was interrupted: received {got} of {total} bytes. "
@@ -128,14 +152,21 @@ def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
                 return
         except FetchError as exc:
             last = exc
-            if "HTTP 4" in str(exc):
-                break  # a client error will not go away by retrying
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+        except (requests.ConnectionError, requests.Timeout) as exc:
             last = FetchError(
                 f"could not download {url}: {type(exc).__name__}: {exc}. Check the network connection "
                 "and run again, or build offline from a mirror folder (--config mirror=DIR or "
                 "COALITIONS_MIRROR=DIR)."
             )
+        except requests.RequestException as exc:  # malformed URL, redirect loop, ...: not transient
+            retry = False
+            last = FetchError(
+                f"could not download {url}: {type(exc).__name__}: {exc}. Check the URL in "
+                "config/sources.yaml, or build offline from a mirror folder (--config mirror=DIR or "
+                "COALITIONS_MIRROR=DIR)."
+            )
+        if not retry:
+            break
         if attempt < retries:
             LOG.warning("attempt %d/%d for %s failed: %s; retrying", attempt, retries, url, last)
             time.sleep(backoff * attempt)
@@ -148,8 +179,14 @@ def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
 
 
 def _safe_member_name(name: str) -> PurePosixPath:
-    p = PurePosixPath(name)
-    if p.is_absolute() or ".." in p.parts or name.startswith(("/", "\\")) or (p.parts and ":" in p.parts[0]):
+    """The member's path inside the archive, or FetchError when it could land outside the target.
+
+    Refused: absolute paths (``/x``, ``\\x``, ``C:x``) and any ``..`` component, with either slash
+    as separator (a zip made on Windows may use backslashes).
+    """
+    p = PurePosixPath(name.replace("\\", "/"))
+    if (not name or p.is_absolute() or ".." in p.parts or name.startswith(("/", "\\"))
+            or (p.parts and ":" in p.parts[0])):
         raise FetchError(f"refusing archive member '{name}': its path would escape the target folder")
     return p
 
@@ -174,26 +211,36 @@ def extract_member(archive: Path, member: str, dest: Path) -> None:
 
 
 def safe_extract_all(archive: str | os.PathLike, target: str | os.PathLike) -> list[Path]:
-    """Unpack a whole zip archive into ``target``; no member may land outside ``target``."""
+    """Unpack a whole zip archive into ``target``; no member may land outside ``target``.
+
+    Every member name is checked before anything is written, so an archive with one unsafe member
+    is refused as a whole and leaves no file behind.
+    """
     target = Path(target).resolve()
-    target.mkdir(parents=True, exist_ok=True)
     out: list[Path] = []
-    with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
-            rel = _safe_member_name(info.filename)
-            dest = (target / rel).resolve()
-            if target != dest and target not in dest.parents:
-                raise FetchError(f"refusing archive member '{info.filename}': it escapes {target}")
-            if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest, "wb") as fh:
-                shutil.copyfileobj(src, fh)
-            mode = (info.external_attr >> 16) & 0o777
-            if mode:
-                os.chmod(dest, mode)
-            out.append(dest)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            plan = []
+            for info in zf.infolist():
+                rel = _safe_member_name(info.filename)
+                dest = (target / rel).resolve()
+                if target != dest and target not in dest.parents:
+                    raise FetchError(f"refusing archive member '{info.filename}': it escapes {target}")
+                plan.append((info, dest))
+            target.mkdir(parents=True, exist_ok=True)
+            for info, dest in plan:
+                if info.is_dir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(dest, "wb") as fh:
+                    shutil.copyfileobj(src, fh)
+                mode = (info.external_attr >> 16) & 0o777
+                if mode:
+                    os.chmod(dest, mode)
+                out.append(dest)
+    except zipfile.BadZipFile as exc:
+        raise FetchError(f"{Path(archive).name} is not a valid zip archive ({exc}); it may be truncated.") from None
     return out
 
 
@@ -286,8 +333,12 @@ def dataverse_checksums(metadata: dict) -> dict[str, dict]:
         files = metadata["data"]["latestVersion"]["files"]
     except (KeyError, TypeError):
         raise FetchError("Dataverse metadata has no data.latestVersion.files list") from None
+    if not isinstance(files, list):
+        raise FetchError("Dataverse metadata: data.latestVersion.files is not a list")
     out = {}
     for f in files:
+        if not isinstance(f, dict) or not isinstance(f.get("dataFile", {}), dict):
+            raise FetchError(f"Dataverse metadata: malformed entry in data.latestVersion.files: {f!r:.200}")
         df = f.get("dataFile", {})
         pid = df.get("persistentId")
         md5 = df.get("md5")
@@ -373,8 +424,9 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
         status["available"] = False
         status["reason"] = str(exc)
         status["files"] = {}
+        keep = {METADATA_NAME} if "metadata_origin" in status else set()  # only metadata that parsed
         for p in staging.iterdir():
-            if p.name != METADATA_NAME:
+            if p.name not in keep:
                 p.unlink()
         if require:
             shutil.rmtree(staging, ignore_errors=True)

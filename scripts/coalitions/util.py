@@ -35,12 +35,36 @@ def md5_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def normalise_line_endings(data: bytes) -> bytes:
-    """CRLF and bare CR to LF (the convention of the mirror's ``sha256_lf_normalised``)."""
-    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    """CRLF and bare CR to LF, and a final LF if the text lacks one.
+
+    This is the convention of the mirror's ``sha256_lf_normalised`` (its manifest hashes, e.g. of
+    COW's CR-only war file without a final newline, are of the text *with* a final LF), so copies
+    of a release that differ only in line endings or in the final newline verify alike.
+    """
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    return data
 
 
 def sha256_lf_normalised(path: str | os.PathLike) -> str:
     return hashlib.sha256(normalise_line_endings(Path(path).read_bytes())).hexdigest()
+
+
+def _umask() -> int:
+    """The process's file-creation mask.
+
+    Read from /proc where it exists (no side effect); elsewhere by setting and restoring it.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -59,6 +83,10 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file private (0600); give the result the permissions an ordinary
+        # new file would have, so that outputs stay readable by collaborators and services
+        if tmp_path.exists():
+            os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -14,6 +14,7 @@ from typing import Callable
 import pandas as pd
 
 from ..schema import TableSchema, write_table
+from ..util import CoalitionsError
 from . import cow, other
 
 
@@ -74,6 +75,17 @@ def schema_for(name: str, rows: int | None = None) -> TableSchema:
 def build_table(name: str, raw_path: str, out_path: str, rows: int | None = None) -> pd.DataFrame:
     """Read one raw file, validate the table (including the registry's row count) and write it."""
     spec = TABLES[name]
-    df = spec.reader(raw_path)
+    try:
+        df = spec.reader(raw_path)
+    except KeyError as exc:  # the readers pick the source's columns by name
+        raise CoalitionsError(
+            f"{raw_path}: column {exc} not found (table '{name}'). The file is not the release that "
+            f"config/sources.yaml names for {spec.source}.{spec.file}; fetch it again."
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CoalitionsError(
+            f"{raw_path}: cannot parse this file for table '{name}' ({type(exc).__name__}: {exc}). "
+            f"Fetch {spec.source}.{spec.file} again."
+        ) from None
     write_table(df, out_path, schema_for(name, rows), origin=raw_path)
     return df

@@ -1,0 +1,43 @@
+"""Run the project's Snakemake workflow in a scratch copy, with the virtualenv's Snakemake."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+#: what a working copy of the workflow needs (data and results are never copied)
+WORKFLOW_PARTS = ("Snakefile", "rules", "config", "scripts", "envs")
+
+
+def copy_workflow(root: Path, dst: Path) -> Path:
+    """Copy the workflow's code and configuration (not its data or results) into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for part in WORKFLOW_PARTS:
+        src = root / part
+        if src.is_dir():
+            shutil.copytree(src, dst / part, ignore=ignore)
+        elif src.is_file():
+            shutil.copy2(src, dst / part)
+    return dst
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m snakemake ARGS`` in ``workdir`` with this interpreter (the project's venv).
+
+    COALITIONS_MIRROR is removed from the environment so that only ``--config mirror=...`` decides
+    where data come from.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "COALITIONS_MIRROR"}
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def output_of(proc: subprocess.CompletedProcess) -> str:
+    return (proc.stdout or "") + "\n" + (proc.stderr or "")
