@@ -1,0 +1,1 @@
+"""Weisiger (2016), "Exiting the Coalition": model specifications, the original-archive track and the rebuilt track."""
