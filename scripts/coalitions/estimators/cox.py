@@ -85,6 +85,8 @@ class CoxResult(ModelResult):
     #: increments at the covariate means (``dhaz_breslow``, ``dhaz_efron``)
     baseline_data: pd.DataFrame | None = None
     score: np.ndarray | None = None
+    #: covariates whose coefficients diverge (monotone likelihood / separation), if any
+    infinite_terms: list[str] = field(default_factory=list)
 
     @property
     def hazard_ratios(self) -> pd.Series:
@@ -449,6 +451,7 @@ def fit_cox(
     ev = _evaluate(rs, Xc, beta, keep=True)
 
     status = STATUS_OK if converged else STATUS_FAILED
+    infinite_terms: list[str] = []
     V = pd_inverse(ev.info)
     if V is None:
         V = np.full((p, p), np.nan)
@@ -462,6 +465,7 @@ def fit_cox(
         if infs.any():
             status = STATUS_NOT_ESTIMABLE
             names = [c for c, f in zip(covariates, infs) if f]
+            infinite_terms = names
             message = (
                 f"log-likelihood converged before coefficient(s) {names}; they may be infinite "
                 "(monotone likelihood / separation)"
@@ -526,6 +530,7 @@ def fit_cox(
         center=pd.Series(center, index=idx),
         baseline_data=baseline,
         score=ev.score,
+        infinite_terms=infinite_terms,
         **base_kwargs,
     )
 
