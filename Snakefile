@@ -3,9 +3,15 @@
 `snakemake --cores 8` builds everything that config/config.yaml lists. See README.md.
 """
 
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# Each job gets one core: keep numerical libraries from starting a thread per core in every job.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 configfile: "config/config.yaml"
@@ -16,9 +22,13 @@ validate(config, "config/schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/weisiger.smk"
+include: "rules/henke.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.data.input,
+        rules.weisiger.input,
+        rules.henke.input,

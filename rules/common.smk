@@ -1,6 +1,7 @@
 """Shared definitions: the source registry, the mirror, and the conda environment."""
 
 import re
+from pathlib import Path
 
 from coalitions.fetch import resolve_mirror
 from coalitions.readers import TABLES
@@ -38,3 +39,43 @@ wildcard_constraints:
     relpath="|".join(re.escape(p) for p in sorted(PUBLIC_FILES)),
     table="|".join(sorted(TABLES)),
     archive="|".join(sorted(ARCHIVES)),
+    coding="[a-z][a-z0-9_]*",
+    track="original|rebuilt",
+
+
+# ------------------------------------------------------------------------------------------------
+# coding-rule sets
+
+from coalitions.codings import load_codings
+from coalitions.weisiger.rebuild import required_tables as _weisiger_required
+from coalitions.weisiger.rebuild_coding import WeisigerCoding
+
+CODINGS = load_codings("config/codings", list(config["codings"]))
+if "baseline" not in CODINGS:
+    raise ValueError("config: `codings` must include baseline (the comparison is made against it)")
+
+
+def _changes(coding, study):
+    return coding.name == "baseline" or bool(getattr(coding, study))
+
+
+WEISIGER_CODINGS = [n for n, c in CODINGS.items() if _changes(c, "weisiger")]
+HENKE_CODINGS = [n for n, c in CODINGS.items() if _changes(c, "henke")]
+WEISIGER_CASE_FILES = sorted(str(p) for p in Path("config/cases").glob("weisiger_*.csv"))
+
+
+def weisiger_tables(coding):
+    params = CODINGS[coding].weisiger_resolved["params"]
+    return _weisiger_required(WeisigerCoding.from_dict(params, origin=coding))
+
+
+def weisiger_model_inputs(w):
+    base = f"results/{w.coding}/weisiger/{w.track}"
+    inputs = {
+        "periods": f"{base}/periods.parquet",
+        "variables": f"{base}/variables.csv",
+        "models": "config/models/weisiger.yaml",
+    }
+    if w.track == "original":
+        inputs["status"] = f"{base}/status.json"
+    return inputs

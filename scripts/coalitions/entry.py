@@ -55,3 +55,189 @@ def clean_table(smk: Any) -> None:
 
     df = build_table(smk.wildcards.table, smk.input.raw, smk.output[0], rows=smk.params.rows)
     LOG.info("%s: %d rows, %d columns", smk.wildcards.table, len(df), df.shape[1])
+
+
+# ------------------------------------------------------------------------------------------------
+# Weisiger (2016)
+
+
+def _export_dataset(df, stem: str, variables=None) -> None:
+    """The analysis data in open formats: parquet, CSV, and a codebook (for Stata and R users)."""
+    import pandas as pd
+
+    from .util import atomic_path
+
+    with atomic_path(f"{stem}.csv") as tmp:
+        df.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+    status = {}
+    notes = {}
+    if variables is not None and len(variables):
+        status = dict(zip(variables["variable"], variables["status"]))
+        notes = dict(zip(variables["variable"], variables.get("note", pd.Series("", index=variables.index))))
+    rows = [{"column": c, "type": str(df[c].dtype), "status": status.get(c, ""),
+             "missing": int(df[c].isna().sum()), "note": notes.get(c, "")} for c in df.columns]
+    with atomic_path(f"{stem}_codebook.csv") as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+
+
+@_entry
+def weisiger_rebuilt(smk: Any) -> None:
+    import pandas as pd
+
+    from .schema import write_table
+    from .weisiger.apply import apply_data_rules, applicability
+    from .weisiger.rebuild import build_rebuilt
+    from .weisiger.rebuild_cases import load_cases
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    resolved = smk.params.coding
+    coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
+    tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
+    cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
+    data = build_rebuilt(tables, coding, cases)
+    # build_rebuilt validated the full periods; sample rules (drop_minor, exclude_sides) then remove
+    # records, keeping the intervals built on the full data, as Stata's `if` does
+    periods = apply_data_rules(data.periods, resolved, coding)
+    write_table(periods, smk.output.periods)
+    _export_dataset(periods, smk.output.periods.removesuffix(".parquet"), data.variables)
+    from .util import atomic_path
+
+    with atomic_path(smk.output.participants) as tmp:
+        data.participants.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+    with atomic_path(smk.output.variables) as tmp:
+        data.variables.to_csv(tmp, index=False)
+    with atomic_path(smk.output.applicability) as tmp:
+        applicability(resolved, coding, "rebuilt").to_csv(tmp, index=False)
+    LOG.info("rebuilt Weisiger data, coding %s: %d participants, %d exits, %d records",
+             smk.wildcards.coding, len(data.participants), int(data.participants["exit"].sum()), len(periods))
+
+
+@_entry
+def weisiger_original(smk: Any) -> None:
+    import pandas as pd
+
+    from .fetch import read_archive_status
+    from .schema import write_table
+    from .util import atomic_path
+    from .weisiger.apply import apply_data_rules, apply_to_original, applicability
+    from .weisiger.original import read_archive
+    from .weisiger.rebuild_coding import WeisigerCoding
+    from .weisiger.specs import load_model_config, load_specs
+
+    resolved = smk.params.coding
+    coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
+    status = read_archive_status(smk.input.archive)
+    out = {"available": bool(status.get("available")), "reason": status.get("reason"), "synthetic": False,
+           "dataset_doi": status.get("dataset_doi")}
+    if out["available"]:
+        name = status["files"]["data"]["name"]
+        specs = load_specs(smk.input.models)
+        archive = read_archive(f"{smk.input.archive}/{name}", specs, labels=load_model_config(smk.input.models).labels())
+        periods = apply_data_rules(apply_to_original(archive.periods, coding), resolved, coding)
+        variables = archive.variables
+        out["synthetic"] = archive.is_synthetic
+        out["n_subjects"] = int(periods["idvar"].nunique())
+    else:
+        periods = pd.DataFrame({"idvar": pd.Series(dtype="Int64"), "start": pd.Series(dtype=float),
+                                "stop": pd.Series(dtype=float)})
+        variables = pd.DataFrame(columns=["variable", "label", "status", "note", "column"])
+    write_table(periods, smk.output.periods)
+    _export_dataset(periods, smk.output.periods.removesuffix(".parquet"), variables)
+    with atomic_path(smk.output.variables) as tmp:
+        variables.to_csv(tmp, index=False)
+    with atomic_path(smk.output.applicability) as tmp:
+        applicability(resolved, coding, "original").to_csv(tmp, index=False)
+    write_json_atomic(smk.output.status, out)
+
+
+@_entry
+def weisiger_models(smk: Any) -> None:
+    import json
+
+    import pandas as pd
+
+    from .util import atomic_path
+    from .weisiger.models import FIT_COLUMNS, run_models
+    from .weisiger.specs import load_specs
+
+    track, coding = smk.wildcards.track, smk.wildcards.coding
+    specs = load_specs(smk.input.models)
+    status = json.loads(open(smk.input.status).read()) if smk.input.get("status") else {"available": True}
+    if status.get("available", True):
+        periods = pd.read_parquet(smk.input.periods)
+        variables = pd.read_csv(smk.input.variables)
+        est, fits = run_models(periods, variables, specs, track=track, coding=coding,
+                               feasible=(track == "rebuilt"))
+    else:
+        from .weisiger.models import ESTIMATE_COLUMNS
+
+        est = pd.DataFrame(columns=ESTIMATE_COLUMNS)
+        fits = pd.DataFrame([{
+            "model_id": s.id, "table": s.table, "column": s.column, "estimator": s.estimator,
+            "status": "not_available", "message": "original archive not obtained (its status.json says why)",
+            "proxies": "", "variant": "as_published", "dropped": "", "track": track, "coding": coding,
+        } for s in specs], columns=FIT_COLUMNS)
+    if status.get("synthetic"):
+        fits["message"] = ("SYNTHETIC TEST ARCHIVE, not Weisiger's data; " + fits["message"].fillna("")).str.rstrip("; ")
+    with atomic_path(smk.output.estimates) as tmp:
+        est.to_csv(tmp, index=False)
+    with atomic_path(smk.output.fits) as tmp:
+        fits.to_csv(tmp, index=False)
+    LOG.info("Weisiger %s/%s: %s", track, coding, fits["status"].value_counts().to_dict())
+
+
+# ------------------------------------------------------------------------------------------------
+# Henke (2017)
+
+HENKE_TABLES = ("cow_states", "cow_system", "cow_igo_memberships", "igo_counts_state_year", "atop_dyad_year",
+                "atop_state_year", "polity5", "cow_nmc5", "cow_nmc6", "cow_nmc7", "capitals", "unga_idealpoints",
+                "cow_trade_national", "cow_contdird")
+
+
+@_entry
+def henke_rebuilt(smk: Any) -> None:
+    from pathlib import Path
+
+    from .henke.models import load_specs, run_models
+    from .henke.cases import load_cases
+    from .henke.rebuild import HenkeCoding, ParquetTables, build_dataset
+    from .schema import write_table
+    from .util import atomic_path
+
+    coding = smk.wildcards.coding
+    hc = HenkeCoding.from_dict(smk.params.coding, origin=f"config/codings/{coding}.yaml: henke")
+    tables = ParquetTables(Path(smk.input.tables[0]).parent)
+    ops, con = load_cases(smk.input.operations, smk.input.contributors, tables["cow_states"])
+    data, variables = build_dataset(tables, ops, con, hc)
+    est, fits = run_models(data, variables, load_specs(smk.input.models, "rebuilt"), track="rebuilt", coding=coding)
+    write_table(data, smk.output.dataset)
+    _export_dataset(data, smk.output.dataset.removesuffix(".parquet"), variables)
+    for frame, path in ((variables, smk.output.variables), (est, smk.output.estimates), (fits, smk.output.fits)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
+    LOG.info("Henke rebuilt/%s: %d rows, %d joined; %s", coding, len(data), int(data["joined"].sum()),
+             fits["status"].value_counts().to_dict())
+
+
+@_entry
+def henke_original(smk: Any) -> None:
+    import pandas as pd
+
+    from .henke.models import load_specs, run_models
+    from .henke.original import archive_files, run_original
+    from .util import atomic_path
+
+    coding = smk.wildcards.coding
+    specs = load_specs(smk.input.models, "original")
+    files = archive_files(smk.input.archive)
+    if files is None:
+        est, fits = run_models(pd.DataFrame(), None, [], track="original", coding=coding)
+        fits = pd.DataFrame([{c: None for c in fits.columns} | {
+            "model_id": s.id, "status": "not_available", "track": "original", "coding": coding,
+            "message": "original archive not obtained (its status.json says why)"} for s in specs],
+            columns=fits.columns)
+    else:
+        est, fits, _ = run_original(files, specs, coding=coding)
+    for frame, path in ((est, smk.output.estimates), (fits, smk.output.fits)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
