@@ -1,5 +1,6 @@
 """Shared definitions: the source registry, the mirror, and the conda environment."""
 
+import os
 import re
 from pathlib import Path
 

@@ -16,7 +16,7 @@ rule weisiger_rebuilt:
         applicability="results/{coding}/weisiger/rebuilt/applicability.csv",
     params:
         coding=lambda w: CODINGS[w.coding].weisiger_resolved,
-        cases_dir="config/cases",
+        cases_dir=lambda w, input: os.path.dirname(input.cases[0]),
     log:
         "logs/{coding}/weisiger_rebuilt.log",
     benchmark:

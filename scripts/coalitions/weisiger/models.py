@@ -69,7 +69,7 @@ FIT_COLUMNS = [
 #: "as_published": the article's specification; "feasible": the same model without the variables
 #: the track cannot measure (and without terms that separate the outcome), clearly labelled.
 VARIANTS = ("as_published", "feasible")
-_STATUSES = ("ok", "not_estimable", "failed")
+_STATUSES = ("ok", "not_estimable", "failed", "not_available")
 
 ESTIMATES_SCHEMA = TableSchema(
     name="weisiger_estimates",
