@@ -24,6 +24,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/weisiger.smk"
 include: "rules/henke.smk"
+include: "rules/comparison.smk"
 
 
 rule all:
@@ -32,3 +33,4 @@ rule all:
         rules.data.input,
         rules.weisiger.input,
         rules.henke.input,
+        rules.comparison.output,

@@ -57,6 +57,7 @@ rule weisiger_models:
     output:
         estimates="results/{coding}/weisiger/{track}/estimates.csv",
         fits="results/{coding}/weisiger/{track}/fits.csv",
+        survival="results/{coding}/weisiger/{track}/survival.csv",
     log:
         "logs/{coding}/weisiger_models_{track}.log",
     benchmark:

@@ -23,6 +23,9 @@ def _entry(fn: Callable[[Any], None]) -> Callable[[Any], None]:
         except CoalitionsError as exc:
             LOG.error("%s", exc)
             sys.exit(1)
+        except Exception:
+            LOG.exception("unexpected error in %s (a bug: please report it with this log)", fn.__name__)
+            raise
 
     return wrapper
 
@@ -150,6 +153,10 @@ def weisiger_original(smk: Any) -> None:
     write_json_atomic(smk.output.status, out)
 
 
+#: models whose survival curves for the front-overlap contrast are drawn (first estimable one)
+SURVIVAL_MODELS = ("t2_full", "t1_exit_coalition_trend")
+
+
 @_entry
 def weisiger_models(smk: Any) -> None:
     import json
@@ -177,6 +184,22 @@ def weisiger_models(smk: Any) -> None:
             "status": "not_available", "message": "original archive not obtained (its status.json says why)",
             "proxies": "", "variant": "as_published", "dropped": "", "track": track, "coding": coding,
         } for s in specs], columns=FIT_COLUMNS)
+    curves = pd.DataFrame(columns=["model_id", "variant", "dropped", "term_value", "day", "survival", "note"])
+    if status.get("available", True):
+        from .weisiger.models import survival_contrast
+
+        by_id = {s.id: s for s in specs}
+        notes = []
+        for model_id in SURVIVAL_MODELS:  # the article's Full Model first; the simplest model as fallback
+            if model_id not in by_id:
+                continue
+            c, note = survival_contrast(periods, variables, by_id[model_id], feasible=(track == "rebuilt"))
+            if len(c):
+                curves = c.assign(model_id=model_id, note="; ".join(notes))[curves.columns]
+                break
+            notes.append(note)
+    with atomic_path(smk.output.survival) as tmp:
+        curves.to_csv(tmp, index=False)
     if status.get("synthetic"):
         fits["message"] = ("SYNTHETIC TEST ARCHIVE, not Weisiger's data; " + fits["message"].fillna("")).str.rstrip("; ")
     with atomic_path(smk.output.estimates) as tmp:
@@ -241,3 +264,23 @@ def henke_original(smk: Any) -> None:
     for frame, path in ((est, smk.output.estimates), (fits, smk.output.fits)):
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# comparison across codings
+
+
+@_entry
+def comparison(smk: Any) -> None:
+    from pathlib import Path
+
+    from .codings import load_codings
+    from .comparison import build_comparison
+    from .util import atomic_path
+
+    codings = load_codings(smk.params.codings_dir, list(smk.params.codings))
+    tables = build_comparison(codings, results="results", weisiger_codings=list(smk.params.weisiger_codings),
+                              henke_codings=list(smk.params.henke_codings), outdir=Path(smk.output[0]).parent)
+    for name, path in zip(smk.params.names, smk.output):
+        with atomic_path(path) as tmp:
+            tables[name].to_csv(tmp, index=False)

@@ -277,7 +277,7 @@ def _fit_one(prep: _Prepared, spec: ModelSpec) -> tuple[pd.DataFrame, dict]:
     message = "; ".join([m for m in [res.message] if m] + notes)
     return tidy, {"status": res.status, "message": message, "n_obs": res.n_obs, "n_subjects": n_sub,
                   "n_failures": n_fail, "n_clusters": res.n_clusters, "loglik": res.loglik,
-                  "infinite": list(getattr(res, "infinite_terms", []) or [])}
+                  "infinite": list(getattr(res, "infinite_terms", []) or []), "result": res}
 
 
 def _feasible_spec(spec: ModelSpec, drop: Sequence[str]) -> ModelSpec | None:
@@ -398,3 +398,37 @@ def run_models(
 def status_counts(fits: pd.DataFrame) -> Mapping[str, int]:
     """How many models have each status (for logs and the paper's notes)."""
     return fits["status"].value_counts().to_dict()
+
+
+def survival_contrast(periods: pd.DataFrame, variables: pd.DataFrame | None, spec: ModelSpec, *,
+                      term: str = "foverlap", values: Sequence[float] = (0.0, 1.0),
+                      fixed: Mapping[str, float] | None = None, max_day: int = 1500,
+                      feasible: bool = False) -> tuple[pd.DataFrame, str]:
+    """Survival curves from one Cox model for ``term`` at each of ``values``, other covariates at 0
+    except ``fixed`` (the article: foverlap 0 vs 1, pvict = .5, days 0-1,500).
+
+    Returns (curves, note): curves has columns variant, dropped, term_value, day, survival; it is
+    empty, with the note saying why, when the model (or its feasible variant) cannot be estimated
+    with ``term`` in it.
+    """
+    fixed = dict(fixed or {"pvict": 0.5})
+    prep = _Prepared(periods, variables)
+    empty = pd.DataFrame(columns=["variant", "dropped", "term_value", "day", "survival"])
+    for variant, vspec, missing, dropped in _variants(prep, spec, feasible):
+        if missing or term not in vspec.covariates:
+            continue
+        tidy, fit = _fit_one(prep, vspec)
+        if fit["status"] != "ok":
+            continue
+        res = fit["result"]
+        days = np.arange(0, max_day + 1, 10, dtype=float)
+        profiles = pd.DataFrame([{c: (v if c == term else fixed.get(c, 0.0)) for c in vspec.covariates}
+                                 for v in values])
+        surv = res.predict_survival(profiles, days)
+        rows = []
+        for j, v in enumerate(values):
+            col = surv.iloc[:, j].to_numpy()
+            rows.append(pd.DataFrame({"variant": variant, "dropped": ", ".join(dropped), "term_value": v,
+                                      "day": days, "survival": col}))
+        return pd.concat(rows, ignore_index=True), ""
+    return empty, f"{spec.id}: no estimable variant with {term} on this track"
