@@ -17,6 +17,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 validate(config, "config/schema.yaml")
 
 

@@ -32,7 +32,10 @@ rule comparison:
         expand("results/baseline/henke/original/{file}", file=["estimates.csv", "fits.csv"]),
         codings=[CODINGS[c].path for c in CODINGS],
     output:
-        [f"results/comparison/{name}.csv" for name in COMPARISON_TABLES],
+        [
+            report(f"results/comparison/{name}.csv", caption="../report/comparison.rst", category="Comparison")
+            for name in COMPARISON_TABLES
+        ],
     params:
         names=COMPARISON_TABLES,
         codings=list(CODINGS),

@@ -284,3 +284,22 @@ def comparison(smk: Any) -> None:
     for name, path in zip(smk.params.names, smk.output):
         with atomic_path(path) as tmp:
             tables[name].to_csv(tmp, index=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# replication package
+
+
+@_entry
+def package(smk: Any) -> None:
+    import subprocess
+
+    from .package import build_package
+    from .registry import load_registry
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown (not a git checkout)"
+    names = build_package(".", smk.output[0], load_registry(smk.input.registry), commit=commit)
+    LOG.info("replication package: %d files", len(names))
