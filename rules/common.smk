@@ -49,6 +49,7 @@ wildcard_constraints:
 
 from coalitions.codings import load_codings
 from coalitions.weisiger.rebuild import required_tables as _weisiger_required
+from coalitions.weisiger.extension import required_extension_tables as _extension_required
 from coalitions.weisiger.rebuild_coding import WeisigerCoding
 
 CODINGS = load_codings("config/codings", list(config["codings"]))
@@ -66,8 +67,12 @@ WEISIGER_CASE_FILES = sorted(str(p) for p in Path("config/cases").glob("weisiger
 
 
 def weisiger_tables(coding):
-    params = CODINGS[coding].weisiger_resolved["params"]
-    return _weisiger_required(WeisigerCoding.from_dict(params, origin=coding))
+    resolved = CODINGS[coding].weisiger_resolved
+    wc = WeisigerCoding.from_dict(resolved["params"], origin=coding)
+    tables = list(_weisiger_required(wc))
+    if resolved.get("extension_members"):
+        tables += [t for t in _extension_required(wc) if t not in tables]
+    return tables
 
 
 def weisiger_model_inputs(w):

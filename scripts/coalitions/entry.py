@@ -98,6 +98,14 @@ def weisiger_rebuilt(smk: Any) -> None:
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
     data = build_rebuilt(tables, coding, cases)
+    if resolved.get("extension_members"):
+        from .weisiger.extension import build_extension_periods
+
+        ext_part, ext_periods, _ = build_extension_periods(resolved["extension_members"], tables, coding)
+        data.participants = pd.concat([data.participants, ext_part], ignore_index=True)
+        data.periods = pd.concat([data.periods, ext_periods[[c for c in data.periods.columns
+                                                             if c in ext_periods.columns]]], ignore_index=True)
+        LOG.info("appended the extension: %d participants, %d records", len(ext_part), len(ext_periods))
     # build_rebuilt validated the full periods; sample rules (drop_minor, exclude_sides) then remove
     # records, keeping the intervals built on the full data, as Stata's `if` does
     periods = apply_data_rules(data.periods, resolved, coding)

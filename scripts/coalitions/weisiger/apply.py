@@ -13,6 +13,10 @@ either track:
 ``exclude_sides``
     coalitions (warnum, side) dropped from the sample (Weisiger's appendix "No Non-Coord.": war 108
     except side 1).
+``extension_members``
+    a hand-coded members file of coalitions COW does not cover (Henke: Iraq 2003-2011 and
+    Afghanistan 2001-2014; ``coalitions.weisiger.extension``), appended to the rebuilt track's data.
+    The original archive ends in 2003, so it cannot take them.
 ``drop_minor``
     keep only records with contribpc above ``minor_threshold`` (appendix "No Minor Participants";
     a missing contribpc is kept, as Stata's ``if contribpc > .1`` does).
@@ -33,7 +37,7 @@ from ..util import CoalitionsError
 from .rebuild_coding import WeisigerCoding
 
 #: keys of the coding section handled here rather than by WeisigerCoding
-DATA_RULES = ("censor_case_files", "exclude_sides", "drop_minor")
+DATA_RULES = ("censor_case_files", "exclude_sides", "drop_minor", "extension_members")
 #: WeisigerCoding parameters that can also be applied to the original archive (by recoding its data)
 ORIGINAL_APPLICABLE = ("war_ending_exits_as_abandonment", "censor_cases", "exclude_wars", "minor_threshold")
 #: the wars of Weisiger's "withdrawal that results in war termination" recode
@@ -88,9 +92,13 @@ def resolve(section: Mapping[str, Any], origin: str, root: str | Path = ".") -> 
     if cases:
         params["censor_cases"] = cases
     WeisigerCoding.from_dict(params, origin=origin)  # validate now: errors name the file and key
+    ext = rules.get("extension_members")
+    if ext is not None and not isinstance(ext, str):
+        raise CoalitionsError(f"{origin}: extension_members must be the path of a members file, got {ext!r}")
     return {"params": params, "exclude_sides": list(rules.get("exclude_sides", []) or []),
+            "extension_members": ext,
             "drop_minor": bool(rules.get("drop_minor", False)),
-            "case_files": list(rules.get("censor_case_files", []) or [])}
+            "case_files": list(rules.get("censor_case_files", []) or []) + ([ext] if ext else [])}
 
 
 def apply_data_rules(periods: pd.DataFrame, resolved: Mapping[str, Any], coding: WeisigerCoding) -> pd.DataFrame:
@@ -145,9 +153,12 @@ def applicability(resolved: Mapping[str, Any], coding: WeisigerCoding, track: st
                     "acts on how exits are coded from dates, cannot be applied to it")
         shown = value if not isinstance(value, tuple) else f"{len(value)} item(s)"
         rows.append({"rule": f.name, "value": str(shown), "track": track, "status": status, "note": note})
-    for key in ("exclude_sides", "drop_minor"):
+    for key in ("exclude_sides", "drop_minor", "extension_members"):
         if resolved.get(key):
-            rows.append({"rule": key, "value": str(resolved[key]), "track": track, "status": "applied",
-                         "note": ""})
+            status, note = "applied", ""
+            if key == "extension_members" and track == "original":
+                status, note = "not_applicable", "the original archive ends in 2003 and has no such records"
+            rows.append({"rule": key, "value": str(resolved[key]), "track": track, "status": status,
+                         "note": note})
     return pd.DataFrame(rows, columns=["rule", "value", "track", "status", "note"])
 

@@ -1,0 +1,17 @@
+"""The journal replication package: code, configuration, outputs and a README (no third-party data)."""
+
+
+rule package:
+    input:
+        registry=REGISTRY_FILE,
+        comparison=rules.comparison.output,
+        paper=PAPER_OUTPUTS,
+        multiverse=MULTIVERSE_OUTPUTS,
+    output:
+        "results/replication-package.zip",
+    log:
+        "logs/package.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/rules/package.py"
