@@ -28,6 +28,9 @@ include: "rules/data.smk"
 include: "rules/weisiger.smk"
 include: "rules/henke.smk"
 include: "rules/comparison.smk"
+include: "rules/multiverse.smk"
+include: "rules/paper.smk"
+include: "rules/package.smk"
 
 
 rule all:
@@ -37,3 +40,5 @@ rule all:
         rules.weisiger.input,
         rules.henke.input,
         rules.comparison.output,
+        rules.multiverse.input,
+        rules.paper.output,

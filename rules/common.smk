@@ -85,3 +85,19 @@ def weisiger_model_inputs(w):
     if w.track == "original":
         inputs["status"] = f"{base}/status.json"
     return inputs
+
+
+# ------------------------------------------------------------------------------------------------
+# the paper: the PDF is an output only where a TeX engine is installed (config key paper_pdf)
+
+import shutil
+
+_pdf = config.get("paper_pdf", "auto")
+BUILD_PDF = bool(_pdf is True or (_pdf == "auto" and shutil.which("latexmk") and shutil.which("pdflatex")))
+PAPER_OUTPUTS = {
+    "html": report("results/paper/paper.html", caption="../report/paper.rst", category="Paper"),
+    "tex": "results/paper/paper.tex",
+    "bib": "results/paper/references.bib",
+}
+if BUILD_PDF:
+    PAPER_OUTPUTS["pdf"] = "results/paper/paper.pdf"

@@ -5,8 +5,8 @@ rule package:
     input:
         registry=REGISTRY_FILE,
         comparison=rules.comparison.output,
-        paper=PAPER_OUTPUTS,
-        multiverse=MULTIVERSE_OUTPUTS,
+        paper=rules.paper.output,
+        multiverse=rules.multiverse.input,
     output:
         "results/replication-package.zip",
     log:

@@ -311,3 +311,91 @@ def package(smk: Any) -> None:
         commit = "unknown (not a git checkout)"
     names = build_package(".", smk.output[0], load_registry(smk.input.registry), commit=commit)
     LOG.info("replication package: %d files", len(names))
+
+
+# ------------------------------------------------------------------------------------------------
+# multiverse (config/multiverse.yaml)
+
+
+@_entry
+def multiverse_run(smk: Any) -> None:
+    """Every universe of one study: ``{study}_universes.csv`` and the tidy ``{study}_multiverse.csv``."""
+    import os
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .multiverse import expand_universes, parse_study, run_study_multiverse, universe_status
+    from .util import atomic_path
+
+    study = smk.params.study
+    sm = parse_study(study, smk.params.section, origin=smk.params.origin)
+    universes = expand_universes(sm)
+    # read every table once, before the workers fork (they share the parent's memory)
+    tables = {Path(p).stem: pd.read_parquet(p) for p in smk.input.tables}
+    kw: dict[str, Any] = {}
+    if study == "weisiger":
+        kw["cases_dir"] = os.path.dirname(smk.input.cases[0])
+        kw["archive_dir"] = smk.input.get("archive")
+    else:
+        kw["operations_path"] = smk.input.operations
+        kw["contributors_path"] = smk.input.contributors
+    table = run_study_multiverse(study, universes, tables, config=sm, models_path=smk.input.models,
+                                 base=smk.params.base, workers=max(1, int(smk.threads)), **kw)
+    with atomic_path(smk.output.table) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(smk.output.universes) as tmp:
+        universe_status(table, universes, sm).to_csv(tmp, index=False)
+    LOG.info("%s multiverse: %d universes, %d rows", study, len(universes), len(table))
+
+
+@_entry
+def multiverse_plot(smk: Any) -> None:
+    """The specification curves of one study (PNG + SVG per track and term) and ``{study}_summary.json``."""
+    from .multiverse import curve_targets, parse_study, table_from_csv
+    from .speccurve import plot_spec_curve, summarise
+
+    study = smk.params.study
+    sm = parse_study(study, smk.params.section, origin=smk.params.origin)
+    table = table_from_csv(smk.input.table)
+    if study == "weisiger":
+        from .weisiger.specs import load_model_config
+
+        labels = load_model_config(smk.input.models).labels()
+        what = {"rebuilt": "Weisiger (2016), rebuilt data", "original": "Weisiger (2016), original archive"}
+        est_label = "Cox coefficient (95% CI)"
+    else:
+        from .henke.models import load_labels
+
+        labels = load_labels(smk.input.models)
+        what = {"rebuilt": "Henke (2017), rebuilt data"}
+        est_label = "Log-odds coefficient (95% CI)"
+    outputs = list(smk.output.curves)
+    for track, term, stem in curve_targets(sm):
+        files = [p for p in outputs if p.endswith((f"/{stem}.png", f"/{stem}.svg"))]
+        scale = sm.tracks[track].scale
+        info = plot_spec_curve(table, term, sm.switches, files, track=track, term_label=labels.get(term, term),
+                               title=f"{what.get(track, track)}: {labels.get(term, term)} across "
+                                     f"{sm.n_universes} universes",
+                               estimate_label=(est_label if scale == "coefficient"
+                                               else est_label.replace("coefficient", "coefficient x SD")),
+                               scale=scale)
+        LOG.info("specification curve %s: %s", stem, info)
+    write_json_atomic(smk.output.summary, {"study": study, "switches": [s.name for s in sm.switches],
+                                           "summary": summarise(table)})
+
+
+# ------------------------------------------------------------------------------------------------
+# the paper
+
+
+@_entry
+def paper(smk: Any) -> None:
+    from pathlib import Path
+
+    from .paper import build_paper
+
+    out = build_paper(".", Path(smk.output.html).parent, registry=smk.input.registry, pdf=smk.params.pdf)
+    if smk.params.pdf and not Path(smk.output.get("pdf", "")).is_file() and smk.output.get("pdf"):
+        raise CoalitionsError(f"the PDF was not built: {out.get('pdf_status')}; see {Path(smk.output.html).parent}")
+    LOG.info("paper: %s", {k: str(v) for k, v in out.items()})

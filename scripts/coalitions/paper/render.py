@@ -1,0 +1,341 @@
+"""Render the paper context into LaTeX (+ PDF) and a self-contained HTML file.
+
+:func:`render_paper` writes, into ``outdir``:
+
+* ``figures/`` - every figure as PNG and SVG (:mod:`coalitions.paper.figures`);
+* ``paper.tex`` - from ``templates/paper.tex.j2`` (Jinja2 with ``<< >>`` / ``<% %>`` delimiters so
+  they never clash with LaTeX braces); every value printed is escaped by
+  :func:`coalitions.paper.fmt.tex_escape` (the environment's ``finalize`` hook applies it to every
+  expression, so a data string cannot reach LaTeX unescaped);
+* ``references.bib`` - the registry's BibTeX and the literature the prose cites;
+* ``paper.html`` - from ``templates/paper.html.j2`` with autoescaping, the CSS inline and every
+  figure embedded as a base64 ``data:`` URI (the file fetches nothing);
+* ``paper.pdf`` - when ``latexmk`` and ``pdflatex`` are on PATH: built with latexmk + pdflatex +
+  bibtex in a temporary folder, with ``SOURCE_DATE_EPOCH``/``FORCE_SOURCE_DATE`` set and
+  ``\\pdfinfoomitdate=1 \\pdftrailerid{} \\pdfsuppressptexinfo=-1`` in the preamble, so that two
+  builds of the same context are byte-identical. Without a TeX engine the PDF is skipped with a
+  note in the log and ``pdf_status`` says why; rendering never fails for that reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from ..util import LOG, atomic_path, write_text_atomic
+from .figures import make_figures
+from .fmt import NA_TABLE, tex_escape
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+#: LaTeX packages the template loads (all in Debian's texlive-latex-base, -latex-recommended and
+#: -fonts-recommended); checked with kpsewhich before a PDF build.
+TEX_PACKAGES = ("fontenc.sty", "inputenc.sty", "textcomp.sty", "mathptmx.sty", "helvet.sty", "courier.sty",
+                "geometry.sty", "graphicx.sty", "booktabs.sty", "longtable.sty", "array.sty", "float.sty",
+                "caption.sty", "xcolor.sty", "natbib.sty", "url.sty", "hyperref.sty", "microtype.sty",
+                "plainnat.bst")
+
+
+class TexRaw(str):
+    """LaTeX produced by the template code itself (not data): passes the escape hook untouched."""
+
+
+def _tex_finalize(value: Any) -> str:
+    if isinstance(value, TexRaw):
+        return value
+    if value is None:
+        LOG.warning("paper: a None value reached the LaTeX template; written as %s", NA_TABLE)
+        return NA_TABLE
+    return tex_escape(value)
+
+
+def _html_finalize(value: Any) -> Any:
+    if value is None:
+        LOG.warning("paper: a None value reached the HTML template; written as %s", NA_TABLE)
+        return NA_TABLE
+    return value
+
+
+# --------------------------------------------------------------------------- prose and cells
+def _tex_prose(segments: list[dict[str, Any]]) -> TexRaw:
+    out = []
+    for s in segments:
+        t = s["t"]
+        if t == "text":
+            out.append(tex_escape(s["v"]))
+        elif t == "emph":
+            out.append(r"\emph{" + tex_escape(s["v"]) + "}")
+        elif t in ("citet", "citep"):
+            out.append(f"\\{t}{{{','.join(s['keys'])}}}")
+        elif t == "ref":
+            out.append(f"{s['kind'].capitalize()}~\\ref{{{s['id']}}}")
+    return TexRaw("".join(out))
+
+
+def _tex_path(value: Any) -> TexRaw:
+    """A file name or path: escaped, with line-break points after ``-`` and ``.`` as well."""
+    out = tex_escape(value)
+    return TexRaw(out.replace("-", "-\\allowbreak{}").replace(".", ".\\allowbreak{}"))
+
+
+def _tex_cell(c: dict[str, Any]) -> TexRaw:
+    """Estimate row of a cell: number, stars and proxy mark as superscripts."""
+    est = tex_escape(c.get("est", ""))
+    sup = ""
+    st = c.get("stars", "")
+    if st == "†":
+        sup += r"\dagger"
+    elif st:
+        sup += st
+    if c.get("proxy"):
+        sup += r"\ddagger"
+    return TexRaw(est + (f"$^{{{sup}}}$" if sup else ""))
+
+
+class _HtmlRenderer:
+    """Prose and cells for the HTML version (citations as author-year links to the reference list)."""
+
+    def __init__(self, labels: dict[str, dict[str, str]], numbers: dict[str, int | str]):
+        self.labels, self.numbers = labels, numbers
+
+    def prose(self, segments: list[dict[str, Any]]) -> Markup:
+        out = []
+        for s in segments:
+            t = s["t"]
+            if t == "text":
+                out.append(escape(s["v"]))
+            elif t == "emph":
+                out.append(Markup("<em>{}</em>").format(s["v"]))
+            elif t == "citet":
+                parts = [Markup('<a class="cite" href="#ref-{}">{}</a> ({})').format(
+                    k, self.labels[k]["author"], self.labels[k]["year"]) for k in s["keys"]]
+                out.append(Markup("; ").join(parts))
+            elif t == "citep":
+                parts = [Markup('<a class="cite" href="#ref-{}">{} {}</a>').format(
+                    k, self.labels[k]["author"], self.labels[k]["year"]) for k in s["keys"]]
+                out.append(Markup("(") + Markup("; ").join(parts) + Markup(")"))
+            elif t == "ref":
+                n = self.numbers.get(s["id"], "")
+                out.append(Markup('<a href="#{}">{} {}</a>').format(s["id"], s["kind"].capitalize(), n))
+        return Markup("").join(out)
+
+    @staticmethod
+    def cell(c: dict[str, Any]) -> Markup:
+        sup = c.get("stars", "") + ("‡" if c.get("proxy") else "")
+        m = escape(c.get("est", ""))
+        if sup:
+            m += Markup("<sup>{}</sup>").format(sup)
+        return m
+
+
+# --------------------------------------------------------------------------- numbering
+def number_floats(ctx: dict[str, Any], figure_ids: set[str]) -> dict[str, int | str]:
+    """Numbers of sections, tables and figures in the order the templates lay them out.
+
+    LaTeX numbers them itself (``\\ref``); the HTML version uses these numbers, so both follow the
+    same order: data (sources, variables), codings, each study (model tables, sweeps, coefficient
+    figures, survival), multiverse, appendices.
+    """
+    nums: dict[str, int | str] = {}
+    tab = fig = 0
+
+    def t(i: str) -> None:
+        nonlocal tab
+        tab += 1
+        nums[i] = tab
+
+    def f(i: str | None) -> None:
+        nonlocal fig
+        if i and i in figure_ids:
+            fig += 1
+            nums[i] = fig
+
+    for n, sid in enumerate(["sec-intro", "sec-data", "sec-codings", "sec-weisiger", "sec-henke",
+                             "sec-multiverse"], start=1):
+        nums[sid] = n
+    nums["sec-changes"], nums["sec-provenance"] = "A", "B"
+    t("tab-sources")
+    for v in ctx["data"]["variables"]:
+        t(v["id"])
+    if ctx["codings"]["rows"]:
+        t("tab-codings")
+    for st in ctx["studies"]:
+        for g in st["groups"]:
+            for tb in g["tables"]:
+                t(tb["id"])
+        for sw in st["sweeps"]:
+            f(sw.get("figure"))
+        for fid in st["coef_figures"]:
+            f(fid)
+        if st.get("survival"):
+            f(st["survival"].get("figure"))
+    for st in ctx["multiverse"]["studies"]:
+        for b in st["blocks"]:
+            f(b["figure"])
+            if b["rows"]:
+                t(b["table_id"])
+    if ctx["changes"]["rows"]:
+        t("tab-changes")
+    t("tab-software")
+    t("tab-data-checksums")
+    t("tab-file-hashes")
+    nums["sec-sweeps"] = "C"
+    for st in ctx["studies"]:
+        for sw in st["table_sweeps"]:
+            t(sw["id"])
+    return nums
+
+
+# --------------------------------------------------------------------------- environments
+def _env_tex() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        block_start_string="<%", block_end_string="%>",
+        variable_start_string="<<", variable_end_string=">>",
+        comment_start_string="<#", comment_end_string="#>",
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=False, undefined=jinja2.StrictUndefined, finalize=_tex_finalize,
+    )
+    env.filters["raw"] = TexRaw
+    env.filters["prose"] = _tex_prose
+    env.filters["cell"] = _tex_cell
+    env.filters["path"] = _tex_path
+    return env
+
+
+def _env_html(renderer: _HtmlRenderer) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=True, undefined=jinja2.StrictUndefined, finalize=_html_finalize,
+    )
+    env.filters["prose"] = renderer.prose
+    env.filters["cell"] = renderer.cell
+    return env
+
+
+def _data_uri(path: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+# --------------------------------------------------------------------------- PDF
+def _missing_tex_packages() -> list[str]:
+    kpse = shutil.which("kpsewhich")
+    if not kpse:
+        return []
+    try:
+        out = subprocess.run([kpse, *TEX_PACKAGES], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = {Path(line.strip()).name for line in out.stdout.splitlines() if line.strip()}
+    return [p for p in TEX_PACKAGES if p not in found]
+
+
+def build_pdf(outdir: Path, source_date_epoch: int, *, timeout: int = 900) -> tuple[str, Path | None]:
+    """Build ``paper.pdf`` from ``outdir/paper.tex`` (+ references.bib, figures/) with latexmk.
+
+    Returns ``(status, path)``: status ``"built"``, or ``"skipped: ..."``/``"failed: ..."`` with the
+    reason (the LaTeX log is kept as ``outdir/paper.latex.log``). Never raises for a missing or
+    failing TeX installation.
+    """
+    latexmk, pdflatex = shutil.which("latexmk"), shutil.which("pdflatex")
+    if not latexmk or not pdflatex:
+        missing = [n for n, p in (("latexmk", latexmk), ("pdflatex", pdflatex)) if not p]
+        return f"skipped: {' and '.join(missing)} not on PATH (install TeX Live: make system-packages)", None
+    if not shutil.which("bibtex"):
+        return "skipped: bibtex not on PATH", None
+    missing = _missing_tex_packages()
+    if missing:
+        return f"skipped: LaTeX package(s) not installed: {', '.join(missing)}", None
+    env = dict(os.environ)
+    env.update({"SOURCE_DATE_EPOCH": str(int(source_date_epoch)), "FORCE_SOURCE_DATE": "1", "TZ": "UTC",
+                "LC_ALL": "C", "LANG": "C"})
+    log_path = outdir / "paper.latex.log"
+    with tempfile.TemporaryDirectory(prefix="coalitions-paper-") as tmp:
+        work = Path(tmp)
+        shutil.copyfile(outdir / "paper.tex", work / "paper.tex")
+        shutil.copyfile(outdir / "references.bib", work / "references.bib")
+        (work / "figures").mkdir()
+        for p in sorted((outdir / "figures").glob("*.png")):
+            shutil.copyfile(p, work / "figures" / p.name)
+        cmd = [latexmk, "-norc", "-pdf", "-bibtex", "-interaction=nonstopmode", "-halt-on-error",
+               "-file-line-error", "paper.tex"]
+        try:
+            proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            return f"failed: latexmk did not finish within {timeout} s", None
+        except OSError as exc:
+            return f"failed: latexmk could not run ({exc})", None
+        texlog = (work / "paper.log").read_text(encoding="latin-1") if (work / "paper.log").is_file() else ""
+        write_text_atomic(log_path, proc.stdout + "\n" + proc.stderr + "\n" + texlog)
+        pdf = work / "paper.pdf"
+        if proc.returncode != 0 or not pdf.is_file():
+            import re
+
+            first_err = next((ln for ln in texlog.splitlines()
+                              if ln.startswith("!") or re.match(r"^\S+\.tex:\d+: ", ln)), "see the log")
+            return f"failed: latexmk exited with {proc.returncode} ({first_err.strip()}); log: {log_path.name}", None
+        with atomic_path(outdir / "paper.pdf") as t:
+            shutil.copyfile(pdf, t)
+    return "built", outdir / "paper.pdf"
+
+
+# --------------------------------------------------------------------------- main entry
+def render_paper(context: dict[str, Any], outdir: str | Path, *, pdf: bool = True) -> dict[str, Any]:
+    """Write paper.tex, paper.html, references.bib, figures/ and (when TeX is installed) paper.pdf.
+
+    ``context`` is the output of :func:`coalitions.paper.gather.gather`; its
+    ``meta.source_date_epoch`` fixes the date on the paper and the PDF's timestamps. Returns the
+    paths written (``tex``, ``html``, ``bib``, ``pdf`` or None, ``figures``: list of files) and
+    ``pdf_status`` ("built", "not requested", or "skipped: ..."/"failed: ..." with the reason).
+    """
+    outdir = Path(outdir)
+    figdir = outdir / "figures"
+    figdir.mkdir(parents=True, exist_ok=True)
+    for old in list(figdir.glob("*.png")) + list(figdir.glob("*.svg")):
+        old.unlink()
+    files = make_figures(context["figures"], figdir)
+    numbers = number_floats(context, set(files))
+    figs = {}
+    for fid, spec in context["figures"].items():
+        if fid not in files:
+            continue
+        figs[fid] = {"id": fid, "caption": spec["caption"], "number": numbers.get(fid, ""),
+                     "png": f"figures/{Path(files[fid]['png']).name}", "uri": _data_uri(files[fid]["png"])}
+    sde = int(context["meta"]["source_date_epoch"])
+
+    tex = _env_tex().get_template("paper.tex.j2").render(c=context, figs=figs)
+    write_text_atomic(outdir / "paper.tex", tex)
+    write_text_atomic(outdir / "references.bib", context["bib"]["bibtex"])
+    renderer = _HtmlRenderer(context["bib"]["labels"], numbers)
+    css = (TEMPLATES_DIR / "paper.css").read_text(encoding="utf-8")
+    html = _env_html(renderer).get_template("paper.html.j2").render(c=context, figs=figs, n=numbers,
+                                                                    css=Markup(css))
+    write_text_atomic(outdir / "paper.html", html)
+
+    out: dict[str, Any] = {
+        "tex": outdir / "paper.tex", "html": outdir / "paper.html", "bib": outdir / "references.bib",
+        "figures": sorted(Path(p) for f in files.values() for p in f.values() if p), "pdf": None,
+    }
+    stale = outdir / "paper.pdf"
+    if pdf:
+        status, path = build_pdf(outdir, sde)
+        if path is None and stale.is_file():
+            stale.unlink()
+        out["pdf"], out["pdf_status"] = path, status
+        if status == "built":
+            LOG.info("paper: PDF built: %s", path)
+        else:
+            LOG.warning("paper: PDF %s; paper.tex and paper.html are written", status)
+    else:
+        out["pdf_status"] = "not requested"
+    return out
