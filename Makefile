@@ -8,12 +8,14 @@ VENV   ?= .venv
 CORES  ?= 8
 MIRROR ?= $(COALITIONS_MIRROR)
 BIN    := $(VENV)/bin
-SMK    := $(BIN)/snakemake --cores $(CORES) $(if $(MIRROR),--config mirror=$(abspath $(MIRROR)))
+SMK    := $(BIN)/snakemake --cores $(CORES)
+# --config takes every word after it: targets must come before it
+CFG    := $(if $(MIRROR),--config mirror=$(abspath $(MIRROR)))
 
 .PHONY: all setup system-packages test lint paper package report bench clean
 
 all: setup
-	$(SMK)
+	$(SMK) $(CFG)
 
 # Python environment with the pinned versions of pyproject.toml (re-run when it changes)
 setup: $(VENV)/.installed
@@ -35,13 +37,13 @@ lint: setup
 	$(BIN)/snakemake --lint
 
 paper: setup
-	$(SMK) paper
+	$(SMK) paper $(CFG)
 
 package: setup
-	$(SMK) package
+	$(SMK) package $(CFG)
 
 report: setup
-	$(SMK) --report results/report.html
+	$(SMK) --report results/report.html $(CFG)
 
 bench: setup
 	$(BIN)/python scripts/benchmark.py $(if $(MIRROR),--mirror $(abspath $(MIRROR)))

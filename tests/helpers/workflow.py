@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 #: what a working copy of the workflow needs (data and results are never copied)
-WORKFLOW_PARTS = ("Snakefile", "rules", "config", "scripts", "envs")
+WORKFLOW_PARTS = ("Snakefile", "rules", "config", "scripts", "envs", "report", "Makefile", "pyproject.toml",
+                  "README.md", ".ci")
 
 
 def copy_workflow(root: Path, dst: Path) -> Path:

@@ -68,7 +68,7 @@ DATA = [
 
 WEISIGER_METHOD = (
     "Weisiger's models are Cox proportional hazards models on multiple records per participant (a "
-    "country in a war), in analysis time measured in days since the war began, with Breslow's "
+    "country in a war), in analysis time measured in days since the participant entered the war, with Breslow's "
     "treatment of ties and standard errors clustered by coalition. The tables report coefficients, "
     "not hazard ratios: a positive coefficient means a higher hazard of leaving the war. Each column of a "
     "table below is one source of estimates: the published article, the original archive and the "
