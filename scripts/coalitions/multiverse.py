@@ -18,9 +18,14 @@ workers, one build group per task). What can be applied after the build, and why
 Weisiger (rebuilt track)
     ``exclude_wars``: the periods of a war are built from that war's own participants, so dropping whole
     wars after the build is the same as never building them (as Stata's ``if warnum != 106 & ...`` in the
-    do-file's "No World Wars" column). Every other parameter changes who exits, or when, and so the
-    covariates of the partners (``recexit``) and the intervals: it is a build parameter.
-    ``exclude_sides``/``drop_minor`` are data rules of the coding (``coalitions.weisiger.apply``).
+    do-file's "No World Wars" column). The other switches change who exits, or when: the participants'
+    exit coding is built once per universe group, but a war's periods depend only on that war's
+    participants (and the coding's non-exit parameters, :data:`EXIT_FIELDS` aside), so the periods of a war
+    coded alike in several universes are built once (64 codings x 38 wars share 63 distinct war pieces).
+    Every run checks the assembled periods of one group against a direct ``build_periods`` and builds all
+    groups directly if they differ. ``exclude_sides``/``drop_minor`` are data rules of the coding
+    (``coalitions.weisiger.apply``); ``extension_members`` appends Henke's post-2003 cases as the
+    ``weisiger_rebuilt`` job does.
 Henke
     ``embeddedness`` (every variant is a column of the built data), ``operations`` and
     ``complete_lists_only`` (each operation's risk set and covariates are built independently),
@@ -55,6 +60,7 @@ __all__ = [
     "STUDIES", "TRACKS", "STATUSES", "TABLE_COLUMNS", "Switch", "TrackSpec", "StudyMultiverse",
     "load_multiverse", "parse_study", "expand_universes", "universe_settings", "case_files",
     "required_tables", "run_study_multiverse", "universe_status", "primary_track", "curve_targets",
+    "base_section", "job_inputs", "curve_files", "table_from_csv", "henke_universe_data", "henke_sample_sd",
 ]
 
 STUDIES = ("weisiger", "henke")
@@ -393,28 +399,40 @@ def universe_settings(sm: StudyMultiverse, row: Mapping[str, Any],
 
 def case_files(sm: StudyMultiverse, base: Mapping[str, Any] | None = None) -> list[str]:
     """Every case file a universe can read (inputs of the multiverse job, so an edit re-runs it)."""
-    files = list((base or {}).get("censor_case_files") or [])
-    for sw in sm.switches:
-        for _, s in sw.values:
-            files += list(s.get("censor_case_files") or [])
+    sections = [dict(base or {})] + [s for sw in sm.switches for _, s in sw.values]
+    files: list[str] = []
+    for sec in sections:
+        files += list(sec.get("censor_case_files") or [])
+        if isinstance(sec.get("extension_members"), str):
+            files.append(sec["extension_members"])
     return sorted(dict.fromkeys(files))
 
 
-def required_tables(sm: StudyMultiverse, base: Mapping[str, Any] | None = None) -> list[str]:
-    """The clean source tables (``results/sources/<name>.parquet``) the study's universes read."""
+def required_tables(sm: StudyMultiverse, base: Mapping[str, Any] | None = None, root: str | Path = ".") -> list[str]:
+    """The clean source tables (``results/sources/<name>.parquet``) the study's universes read: those of the
+    base coding with each switch value applied in turn (a value that picks another NMC or Polity table
+    adds it)."""
     if sm.study == "henke":
         from .entry import HENKE_TABLES
 
         return list(HENKE_TABLES)
+    from .weisiger.apply import resolve
     from .weisiger.rebuild import required_tables as weisiger_tables
     from .weisiger.rebuild_coding import WeisigerCoding
 
-    base_params = {k: v for k, v in (base or {}).items() if k not in LIST_KEYS["weisiger"] + ("drop_minor",)}
-    out = set(weisiger_tables(WeisigerCoding.from_dict(base_params)))
-    for sw in sm.switches:
-        for _, s in sw.values:
-            params = {**base_params, **{k: v for k, v in s.items() if k in ("nmc_table", "polity_table")}}
-            out.update(weisiger_tables(WeisigerCoding.from_dict(params)))
+    out: set[str] = set()
+    variants = [{}] + [s for sw in sm.switches for _, s in sw.values]
+    for settings in variants:
+        row = {sw.name: sw.baseline for sw in sm.switches}
+        section, _ = universe_settings(sm, row, base)
+        section.update({k: v for k, v in settings.items() if k not in RESERVED and k not in LIST_KEYS["weisiger"]})
+        resolved = resolve(section, origin=f"{sm.origin}: weisiger", root=root)
+        coding = WeisigerCoding.from_dict(resolved["params"])
+        out.update(weisiger_tables(coding))
+        if resolved.get("extension_members"):
+            from .weisiger.extension import required_extension_tables
+
+            out.update(required_extension_tables(coding))
     return sorted(out)
 
 
@@ -544,11 +562,168 @@ def _weisiger_plan(sm: StudyMultiverse, universes: pd.DataFrame, base: Mapping[s
     return groups
 
 
+#: WeisigerCoding fields read only by the exit coding of the participants (``build_participants``). The
+#: periods of a war are a function of that war's participants and of the other fields, so universes whose
+#: codings differ only here share the periods of every war whose participants they code alike (checked
+#: against a direct build in every run, see :func:`_weisiger_shared_periods`).
+EXIT_FIELDS = ("exit_tolerance_days", "side_change_is_exit", "side_change_max_days", "censor_enemy_surrender",
+               "war_ending_exits", "war_ending_exits_as_abandonment", "not_exit_cases", "censor_cases",
+               "exclude_wars", "late_join_days")
+
+
+def _period_key(params: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in params.items() if k not in EXIT_FIELDS}, sort_keys=True, default=str)
+
+
+def _war_hash(part: pd.DataFrame) -> str:
+    """A fingerprint of one war's participants (every column): equal fingerprints, equal periods."""
+    from pandas.util import hash_pandas_object
+
+    g = part.reset_index(drop=True)
+    h = hashlib.sha1(",".join(map(str, g.columns)).encode())
+    h.update(hash_pandas_object(g, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _weisiger_participants(key: str) -> tuple[str, Any]:
+    """The participants (exit coding) of one build group, or the exception that stopped them."""
+    from .weisiger.rebuild import build_participants
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    st = _STATE
+    try:
+        coding = WeisigerCoding.from_dict(st["groups"][key][0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
+        return key, build_participants(st["tables"], coding, st["cases"])
+    except Exception as exc:  # noqa: BLE001 -- becomes the status of the group's universes
+        LOG.exception("weisiger multiverse: the participants of a build group failed")
+        return key, exc
+
+
+def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], pd.DataFrame]:
+    """Periods of the given wars of one build group, one frame per war (keyed like the shared store)."""
+    from .weisiger.rebuild import build_periods
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    key, wars = task
+    st = _STATE
+    params = st["groups"][key][0]["build_params"]
+    part = st["participants"][key]
+    sub = part[part["warnum"].isin(wars)]
+    per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params))
+    pk = _period_key(params)
+    return {(pk, int(w), _war_hash(part[part["warnum"] == w])): per[per["warnum"] == w] for w in wars}
+
+
+def _assemble_periods(key: str) -> pd.DataFrame:
+    """A build group's periods from the shared per-war pieces, in build_periods' order."""
+    st = _STATE
+    params = st["groups"][key][0]["build_params"]
+    part = st["participants"][key]
+    pk = _period_key(params)
+    frames = [st["pieces"][(pk, int(w), _war_hash(g))] for w, g in part.groupby("warnum", sort=True)]
+    per = pd.concat(frames, ignore_index=True) if frames else st["empty_periods"]
+    return per.sort_values(["warnum", "coalid", "idvar", "start"], kind="stable").reset_index(drop=True)
+
+
+def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
+    """Participants of every build group, then the periods of each distinct (war, participants) once.
+
+    Fills ``_STATE["participants"]`` and ``_STATE["pieces"]``. A self-check assembles the group whose
+    coding is furthest from the base from the pieces and compares it with a direct ``build_periods``; if
+    they differ (the rebuild came to read an exit field in the periods), sharing is switched off and every
+    group is built directly.
+    """
+    from .weisiger.rebuild import build_periods
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    st = _STATE
+    ok_keys = [k for k in keys if "error" not in st["groups"][k][0]]
+    st["participants"], st["participants_error"] = {}, {}
+    for key, res in _map(_weisiger_participants, ok_keys, workers):
+        if isinstance(res, BaseException):
+            st["participants_error"][key] = res  # fails the group's rebuilt track only
+        else:
+            st["participants"][key] = res
+    # which group computes which (war, participants) piece: the first that needs it
+    todo: dict[str, list[int]] = {}
+    seen: set[tuple[str, int, str]] = set()
+    for key in ok_keys:
+        if key not in st["participants"]:
+            continue
+        part = st["participants"][key]
+        pk = _period_key(st["groups"][key][0]["build_params"])
+        for w, g in part.groupby("warnum", sort=True):
+            piece = (pk, int(w), _war_hash(g))
+            if piece not in seen:
+                seen.add(piece)
+                todo.setdefault(key, []).append(int(w))
+    st["pieces"] = {}
+    for res in _map(_weisiger_pieces, sorted(todo.items(), key=lambda kv: -len(kv[1])), workers):
+        st["pieces"].update(res)
+    built = [k for k in ok_keys if k in st["participants"]]
+    st["shared"] = True
+    if built:
+        # the self-check: the group that differs most from the base in its exit rules
+        probe = max(built, key=lambda k: (sum(1 for f in EXIT_FIELDS if f in st["groups"][k][0]["build_params"]),
+                                          k))
+        params = st["groups"][probe][0]["build_params"]
+        direct, _ = build_periods(st["tables"], st["participants"][probe], WeisigerCoding.from_dict(params))
+        st["empty_periods"] = direct.iloc[0:0]
+        try:
+            pd.testing.assert_frame_equal(_assemble_periods(probe), direct.reset_index(drop=True))
+        except AssertionError as exc:
+            LOG.warning("weisiger multiverse: periods assembled from shared wars differ from a direct build (%s); "
+                        "building every group directly", str(exc).splitlines()[0])
+            st["shared"] = False
+    LOG.info("weisiger multiverse: %d build group(s), %d distinct war piece(s) of %d, sharing %s",
+             len(built), len(seen), sum(st["participants"][k]["warnum"].nunique() for k in built),
+             "on" if st["shared"] else "OFF")
+
+
+def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(periods, variables) of one build group: assembled from the shared pieces (or built directly),
+    validated as ``build_rebuilt`` validates them."""
+    from .schema import validate
+    from .weisiger.rebuild import (PARTICIPANTS_SCHEMA, PERIODS_SCHEMA, VARIABLES_SCHEMA, build_periods,
+                                   variables_table)
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    st = _STATE
+    members = st["groups"][key]
+    if key in st.get("participants_error", {}):
+        raise st["participants_error"][key]
+    coding = WeisigerCoding.from_dict(members[0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
+    part = st["participants"][key]
+    if st.get("shared"):
+        periods, variables = _assemble_periods(key), variables_table(coding)
+    else:
+        periods, variables = build_periods(st["tables"], part, coding)
+    validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
+    validate(periods, PERIODS_SCHEMA, "rebuilt Weisiger periods")
+    validate(variables, VARIABLES_SCHEMA, "rebuilt Weisiger variables")
+    missing = [v for v in variables["column"] if v not in periods.columns]
+    if missing:
+        raise CoalitionsError(f"rebuilt Weisiger periods lack the variable column(s) {missing}")
+    return periods, variables
+
+
+def _with_extension(periods: pd.DataFrame, members_file: str, coding: Any) -> pd.DataFrame:
+    """Append Henke's post-2003 extension (``extension_members``), as the weisiger_rebuilt job does."""
+    from .weisiger.extension import build_extension_periods
+
+    cache = _STATE.setdefault("extension", {})
+    k = (members_file, json.dumps(coding.to_dict(), sort_keys=True, default=str))
+    if k not in cache:
+        _, ext, _ = build_extension_periods(Path(_STATE.get("root", ".")) / members_file, _STATE["tables"], coding)
+        cache[k] = ext
+    ext = cache[k]
+    return pd.concat([periods, ext[[c for c in periods.columns if c in ext.columns]]], ignore_index=True)
+
+
 def _weisiger_group(key: str) -> list[dict]:
     """Build one dataset and fit every universe that shares it (rebuilt track, then original)."""
     from .weisiger.apply import apply_data_rules, apply_to_original, applicability
     from .weisiger.models import run_models
-    from .weisiger.rebuild import build_rebuilt
     from .weisiger.rebuild_coding import WeisigerCoding
 
     st = _STATE
@@ -562,20 +737,23 @@ def _weisiger_group(key: str) -> list[dict]:
     if "rebuilt" in sm.tracks:
         spec_t = sm.tracks["rebuilt"]
         try:
-            build = WeisigerCoding.from_dict(members[0]["build_params"], origin=f"{sm.origin}: weisiger")
-            data = build_rebuilt(st["tables"], build, st["cases"])
+            data = _weisiger_data(key)
         except Exception as exc:  # noqa: BLE001 -- recorded as the universes' status, never dropped
             LOG.exception("weisiger multiverse: building the data of %d universe(s) failed", len(members))
             rows += _failure_rows(members, "weisiger", sm.tracks, exc, track_only="rebuilt")
         if data is not None:
+            periods_all, variables = data
             for m in members:
                 try:
                     coding = WeisigerCoding.from_dict(m["resolved"]["params"], origin=f"universe {m['uid']}")
-                    periods = apply_data_rules(data.periods, m["resolved"], coding)
+                    periods = periods_all
+                    if m["resolved"].get("extension_members"):
+                        periods = _with_extension(periods, m["resolved"]["extension_members"], coding)
+                    periods = apply_data_rules(periods, m["resolved"], coding)
                     if m["exclude_wars"]:
                         periods = periods[~periods["warnum"].isin(m["exclude_wars"])].reset_index(drop=True)
                     spec = specs[m["model"]]
-                    est, fits = run_models(periods, data.variables, [spec], track="rebuilt", coding=m["uid"],
+                    est, fits = run_models(periods, variables, [spec], track="rebuilt", coding=m["uid"],
                                            feasible=spec_t.variant == "feasible")
                     rows += _weisiger_fit_rows(m, "rebuilt", spec_t, est, fits)
                 except Exception as exc:  # noqa: BLE001
@@ -755,20 +933,25 @@ def _henke_group(key: str) -> list[dict]:
 # ------------------------------------------------------------------------------------------------
 
 
-def _run_groups(fn, keys: list[str], workers: int) -> list[dict]:
-    if workers <= 1 or len(keys) <= 1:
-        return [r for k in keys for r in fn(k)]
+def _map(fn, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]``, over ``workers`` forked processes when there is more than one (they
+    inherit the tables and everything else in ``_STATE`` without copying)."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
     import multiprocessing as mp
 
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # pragma: no cover (no fork on this platform: run in this process)
-        return [r for k in keys for r in fn(k)]
+        return [fn(x) for x in items]
+    with ctx.Pool(processes=min(workers, len(items))) as pool:
+        return pool.map(fn, items, chunksize=1)
+
+
+def _run_groups(fn, keys: list[str], workers: int) -> list[dict]:
     # the largest groups first, so that the workers finish together
     order = sorted(keys, key=lambda k: -len(_STATE["groups"][k]))
-    with ctx.Pool(processes=min(workers, len(keys))) as pool:
-        parts = pool.map(fn, order, chunksize=1)
-    return [r for part in parts for r in part]
+    return [r for part in _map(fn, order, workers) for r in part]
 
 
 def run_study_multiverse(study: str, universes: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
@@ -835,9 +1018,12 @@ def run_study_multiverse(study: str, universes: pd.DataFrame, tables: Mapping[st
         groups = _henke_plan(sm, universes, base, specs)
         fn = _henke_group
     _STATE["groups"] = groups
+    _STATE["root"] = str(root)
     keys = list(groups)
     LOG.info("%s multiverse: %d universe(s) in %d build group(s), %d worker(s)", study, len(universes),
              len(keys), max(1, min(workers, len(keys))))
+    if study == "weisiger" and "rebuilt" in sm.tracks:
+        _weisiger_shared_periods(keys, workers)
     try:
         rows = _run_groups(fn, keys, workers)
     finally:
@@ -938,3 +1124,41 @@ def settings_frame(sm: StudyMultiverse) -> pd.DataFrame:
                          "settings": json.dumps(settings, sort_keys=True), "proposed_by": s.proposed_by,
                          "why": s.why})
     return pd.DataFrame(rows)
+
+
+# ================================================================================================
+# helpers for rules/multiverse.smk (kept here so that the rules file holds rules only)
+
+
+def base_section(sm: StudyMultiverse, codings: Mapping[str, Any] | None = None,
+                 folder: str | Path = "config/codings") -> dict[str, Any]:
+    """The study's section of the coding file every universe starts from (``sm.coding``), as plain data;
+    taken from the workflow's loaded ``codings`` when there, else read (and validated) from ``folder``."""
+    from .codings import load_coding
+
+    coding = (codings or {}).get(sm.coding) or load_coding(Path(folder) / f"{sm.coding}.yaml")
+    return copy.deepcopy(dict(getattr(coding, sm.study) or {}))
+
+
+def job_inputs(sm: StudyMultiverse, base: Mapping[str, Any], weisiger_case_files: Sequence[str] = (),
+               sources: str = "results/sources") -> dict[str, Any]:
+    """Inputs of the study's multiverse job: source tables, model file, case files (and the original archive
+    folder, or Henke's operation and contributor files)."""
+    inputs: dict[str, Any] = {
+        "tables": [f"{sources}/{t}.parquet" for t in required_tables(sm, base)],
+        "models": f"config/models/{sm.study}.yaml",
+        "case_files": case_files(sm, base),
+    }
+    if sm.study == "weisiger":
+        inputs["cases"] = list(weisiger_case_files)
+        if "original" in sm.tracks:
+            inputs["archive"] = "resources/original/weisiger2016"
+    else:
+        inputs["operations"] = "config/cases/henke_operations.csv"
+        inputs["contributors"] = "config/cases/henke_contributors.csv"
+    return inputs
+
+
+def curve_files(sm: StudyMultiverse, folder: str = "results/multiverse") -> list[str]:
+    """Every specification-curve file of the study (PNG and SVG)."""
+    return [f"{folder}/{stem}.{ext}" for _, _, stem in curve_targets(sm) for ext in ("png", "svg")]

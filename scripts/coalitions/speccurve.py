@@ -47,7 +47,7 @@ RC: dict[str, Any] = {
     "axes.unicode_minus": True,
 }
 COLORS = {"positive": "#1f5fa8", "negative": "#b2182b", "ns": "#9a9a9a", "baseline": "#000000",
-          "active": "#222222", "inactive": "#dddddd", "band": "#f3f3f3"}
+          "active": "#222222", "inactive": "#dddddd", "band": "#f3f3f3", "baseline_band": "#fbe9b7"}
 ALPHA = 0.05
 
 
@@ -152,7 +152,7 @@ def plot_spec_curve(table: pd.DataFrame, term: str, switches: Sequence[Any], out
             base = ok.index[ok["is_baseline"].astype(bool)].tolist() if "is_baseline" in ok else []
             for xb in base:
                 for a in (ax, axm):
-                    a.axvspan(x[xb] - 0.5, x[xb] + 0.5, color=COLORS["band"], zorder=0, lw=0)
+                    a.axvspan(x[xb] - 0.5, x[xb] + 0.5, color=COLORS["baseline_band"], zorder=0.5, lw=0)
             ax.axhline(0.0, color="#555555", lw=0.6, ls="--", zorder=1)
             for cat in ("ns", "negative", "positive"):
                 m = np.array([c == cat for c in cats])
@@ -196,8 +196,7 @@ def plot_spec_curve(table: pd.DataFrame, term: str, switches: Sequence[Any], out
             axm.set_yticklabels([t for t, _ in ylabels])
             for tick, (_, is_base) in zip(axm.get_yticklabels(), ylabels):
                 tick.set_fontweight("bold" if is_base else "normal")
-            axm.set_xlabel(f"Universes sorted by the estimate ({n_ok} of {n_all} shown); bold: the published "
-                           "coding's values")
+            axm.set_xlabel(f"Universes sorted by the estimate ({n_ok} of {n_all} shown); bold: published coding")
             axm.tick_params(axis="x", labelsize=6)
             for spine in ("top", "right"):
                 ax.spines[spine].set_visible(False)
