@@ -14,7 +14,17 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
+
+
+def _norm_sf(x):
+    """Upper tail of the standard normal (scipy.special, not the slower-to-import scipy.stats)."""
+    return special.ndtr(-np.asarray(x, dtype=float))
+
+
+def _norm_pdf(x):
+    x = np.asarray(x, dtype=float)
+    return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
 
 __all__ = [
     "STATUS_OK",
@@ -109,11 +119,11 @@ class ModelResult:
     @property
     def pvalues(self) -> pd.Series:
         z = self.z.to_numpy(dtype=float)
-        return pd.Series(2.0 * stats.norm.sf(np.abs(z)), index=self.params.index, name="p_value")
+        return pd.Series(2.0 * _norm_sf(np.abs(z)), index=self.params.index, name="p_value")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals (normal quantiles) on the coefficient scale."""
-        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        q = special.ndtri(1.0 - alpha / 2.0)
         se = self.std_errors
         return pd.DataFrame(
             {"lower": self.params - q * se, "upper": self.params + q * se},

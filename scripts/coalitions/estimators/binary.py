@@ -35,8 +35,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import special, stats
+from scipy import special
 
 from ._base import (
     STATUS_FAILED,
@@ -55,6 +54,8 @@ from ._base import (
     describe_collinear,
     listwise,
     nan_result_frames,
+    _norm_pdf,
+    _norm_sf,
     numeric_matrix,
     pd_inverse,
 )
@@ -143,7 +144,7 @@ class BinaryResult(ModelResult):
         var = float(grad @ V @ grad)
         se = np.sqrt(var) if var >= 0 else np.nan
         zval = ame / se if se > 0 else np.nan
-        q = stats.norm.ppf(1 - alpha / 2)
+        q = special.ndtri(1 - alpha / 2)
         return pd.Series(
             {
                 "term": term,
@@ -151,7 +152,7 @@ class BinaryResult(ModelResult):
                 "ame": ame,
                 "std_error": se,
                 "statistic": zval,
-                "p_value": 2 * stats.norm.sf(abs(zval)) if np.isfinite(zval) else np.nan,
+                "p_value": 2 * _norm_sf(abs(zval)) if np.isfinite(zval) else np.nan,
                 "conf_low": ame - q * se,
                 "conf_high": ame + q * se,
             }
@@ -187,13 +188,13 @@ def _link_funcs(link: str):
     else:
 
         def F(eta):
-            return stats.norm.cdf(eta)
+            return special.ndtr(eta)
 
         def f(eta):
-            return stats.norm.pdf(eta)
+            return _norm_pdf(eta)
 
         def fprime(eta):
-            return -eta * stats.norm.pdf(eta)
+            return -eta * _norm_pdf(eta)
 
     return F, f, fprime
 
@@ -317,7 +318,9 @@ def _fit_binary(
             "Stata would drop the variable and those observations",
         )
 
-    mod_cls = sm.Logit if link == "logit" else sm.Probit
+    from statsmodels.discrete.discrete_model import Logit, Probit  # imported here: heavy, rarely needed
+
+    mod_cls = Logit if link == "logit" else Probit
     mod = mod_cls(y, X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
