@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pandas as pd
@@ -317,10 +316,9 @@ def test_alternative_time_origins_and_spells(src, cases):
     assert sep.participants["spell"].max() == 2
 
 
-def test_write_and_runtime(rebuilt, src, cases, tmp_path):
-    t0 = time.perf_counter()
+def test_write_and_read_back(rebuilt, src, cases, tmp_path):
+    # speed is measured by scripts/benchmark.py, not here
     data = build_rebuilt(src, WeisigerCoding(), cases)
-    assert time.perf_counter() - t0 < 10
     write_rebuilt(data, tmp_path / "p.parquet", tmp_path / "r.parquet", tmp_path / "v.parquet")
     back = read_table(tmp_path / "r.parquet")
     assert len(back) == len(data.periods)

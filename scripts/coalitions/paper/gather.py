@@ -93,7 +93,7 @@ STAT_ROWS = {
 #: columns of the multiverse files that are not switches
 MV_FIXED = {"universe_id", "model_id", "term", "estimate", "conf_low", "conf_high", "p_value", "status",
             "std_error", "statistic", "label", "message", "study", "track", "coding", "variant", "ame", "ame_se",
-            "n_obs", "n_events", "model_status", "is_baseline", "dropped", "proxy", "key_term"}
+            "n_obs", "n_events", "model_status", "is_baseline", "dropped", "proxy", "key_term", "term_sd"}
 
 
 # =========================================================================== reading helpers
@@ -1349,7 +1349,14 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
     n_na = n_total - len(ok)
     if n_na:
         s.append(f"In {count(n_na)} {'universe' if n_na == 1 else 'universes'} it could not be estimated.")
-    if len(ok):
+    sds = sub["term_sd"].map(to_float) if "term_sd" in sub.columns else None
+    if len(ok) and sds is not None and sds.notna().any() and sds.dropna().nunique() > 1:
+        # the universes measure the term in different units: compare effects of one standard deviation
+        per_sd = ok["est"] * ok["term_sd"].map(to_float)
+        s.append(f"Because the universes measure it in different units, effects are compared per standard "
+                 f"deviation of each universe's measure: the median is {num(per_sd.median(), 'coef')}, ranging "
+                 f"from {num(per_sd.min(), 'coef')} to {num(per_sd.max(), 'coef')}.")
+    elif len(ok):
         s.append(f"The median estimate is {num(ok['est'].median(), 'coef')}, ranging from "
                  f"{num(ok['est'].min(), 'coef')} to {num(ok['est'].max(), 'coef')}.")
     if "is_baseline" in sub.columns:
