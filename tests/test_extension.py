@@ -59,7 +59,7 @@ def test_members_file_is_sourced_and_has_the_cases_henke_names(members):
     assert {"Netherlands", "Canada", "France", "United States of America"} <= afgh
     spain = members[(members["operation"] == "iraq") & (members["ccode"] == 230)].iloc[0]
     assert spain["withdrawal"] == pd.Timestamp("2004-05-21") and spain["withdrawal_precision"] == "day"
-    assert 1300 <= spain["peak_troops"] <= 1432  # brief: about 1,300; AFP's last count 1,432
+    assert 1300 <= spain["peak_troops"] <= 1432  # Henke (2017): about 1,300; AFP's last count 1,432
     # month-precision dates are put on the 15th, an entry never before the operation's start
     ukr = members[(members["operation"] == "iraq") & (members["ccode"] == 369)].iloc[0]
     assert ukr["entry"] == pd.Timestamp("2003-09-15") and ukr["entry_precision"] == "month"
@@ -87,7 +87,7 @@ def test_spain_leaving_iraq_in_2004_is_an_exit(built):
     assert rec["date_to"].max() == pd.Timestamp("2004-05-21")
     # own-entry clock: day 1 is the entry day (15 August 2003, a month-precision date)
     assert rec["start"].min() == 0 and rec["stop"].max() == (spain["exit_date"] - spain["entry_date"]).days + 1
-    for ccode in (840, 93):  # the Philippines and Nicaragua (brief, section 1)
+    for ccode in (840, 93):  # the Philippines and Nicaragua (Henke 2017)
         assert unit(part, "iraq", ccode)["exit"] == 1
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OPS = ROOT / "config" / "cases" / "henke_operations.csv"
 CON = ROOT / "config" / "cases" / "henke_contributors.csv"
 
-BRIEF_OPERATIONS = {"korea1950", "vietnam1965", "domrep1965", "lebanon1982", "grenada1983", "gulf1990",
+CANDIDATE_OPERATIONS = {"korea1950", "vietnam1965", "domrep1965", "lebanon1982", "grenada1983", "gulf1990",
                     "somalia1992", "haiti1994", "bosnia1995", "kosovo1999", "afghanistan2001", "iraq2003"}
 
 
@@ -34,12 +34,12 @@ def cases(states):
     return load_cases(OPS, CON, states)
 
 
-def test_real_files_load_and_cover_the_brief(cases):
+def test_real_files_load_and_cover_the_candidate_operations(cases):
     ops, con = cases
-    assert set(ops["operation_id"]) == BRIEF_OPERATIONS
+    assert set(ops["operation_id"]) == CANDIDATE_OPERATIONS
     assert set(con["operation_id"]) <= set(ops["operation_id"])
     # every operation has at least one contributor, every row a source and a detail
-    assert set(con["operation_id"]) == BRIEF_OPERATIONS
+    assert set(con["operation_id"]) == CANDIDATE_OPERATIONS
     assert (con["source"].str.len() > 10).all() and (con["source_detail"].str.len() > 3).all()
     assert "NOT HENKE'S" in OPS.read_text(encoding="utf-8").upper()
 
@@ -61,7 +61,7 @@ def test_cow_war_rows_match_the_cow_table(cases, tables):
 
 
 def test_cow_war_numbers_of_the_operations(tables):
-    """The brief's guessed war numbers, checked against the COW table (US participation and dates)."""
+    """The expected COW war numbers, checked against the COW table (US participation and dates)."""
     war = tables["cow_war_participants"]
     us = war[war["ccode"] == 2].set_index("war_num")
     expected = {151: ("Korean", "1950-06-27"), 163: ("Vietnam War, Phase 2", "1965-02-07"),

@@ -23,8 +23,8 @@ from coalitions.weisiger.rebuild import (
 )
 from coalitions.weisiger.rebuild_sources import cow_to_gw
 
-# every Weisiger variable of brief section 3 (ctrend in the window-sweep steps)
-BRIEF_VARIABLES = ["withdraw", "volunt", "foverlap", *[f"ctrend{k}" for k in range(15, 121, 15)], "otrend60",
+# every Weisiger variable of the article (ctrend in the window-sweep steps)
+WEISIGER_VARIABLES = ["withdraw", "volunt", "foverlap", *[f"ctrend{k}" for k in range(15, 121, 15)], "otrend60",
                    "pvict", "imptce", "contribpc", "recexit", "recexit2", "demdum", "polity2", "newlead", "sepdum",
                    "seppc", "actdum", "actpc", "intdum", "cooppc", "lnodead", "lnodead2", "latejoin", "terraim",
                    "regaim"]
@@ -291,7 +291,7 @@ def test_newlead_recexit_and_latejoin(rebuilt):
 
 def test_variables_table_covers_every_variable(rebuilt):
     v = rebuilt.variables.set_index("variable")
-    assert set(BRIEF_VARIABLES) <= set(v.index)
+    assert set(WEISIGER_VARIABLES) <= set(v.index)
     assert v.loc["foverlap", "status"] == "proxy"
     assert v["note"].str.len().gt(20).all()
     per = rebuilt.periods

@@ -2,8 +2,7 @@
 
 Written once in the markup of :func:`coalitions.paper.fmt.parse_prose` (``[citet:key]``,
 ``[citep:key]``, ``*emphasis*``) and rendered by both templates. The facts come from the
-research brief (docs/research-brief.md): the debate in the 2017 ISQ online symposium, the
-definitions and the models. Citation keys are those of the registry's BibTeX and of
+articles and the 2017 ISQ online symposium: the debate, the definitions and the models. Citation keys are those of the registry's BibTeX and of
 ``templates/literature.bib``.
 """
 

@@ -1,6 +1,6 @@
 """Alternative exit codings as sourced case files, and Henke's post-2003 extension of Weisiger's data.
 
-Two things the 2017 ISQ symposium on Weisiger's "Exiting the Coalition" asks for (brief, section 1),
+Two things the 2017 ISQ symposium on Weisiger's "Exiting the Coalition" asks for,
 built on the rebuilt Weisiger track (:mod:`coalitions.weisiger.rebuild`):
 
 1. **Censor case files** (``config/cases/morey_entrapment.csv``, ``morey_limited_objectives.csv``,

@@ -1,7 +1,7 @@
 """The REBUILT track of Weisiger (2016): participant-period data built from public sources only.
 
 Weisiger's own data (``coalition_exit_final.dta``) can only be had from Dataverse. This module
-rebuilds what public data allow (brief, section 6), in three steps:
+rebuilds what public data allow, in three steps:
 
 1. :func:`build_participants`: one row per coalition participant (an *at-risk unit*) with its entry,
    its end and whether that end was an *exit* (abandonment of the coalition) or censored, and why.

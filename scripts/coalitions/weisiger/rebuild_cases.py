@@ -1,6 +1,6 @@
 """Hand-coded, sourced case files of the rebuilt Weisiger track (``config/cases/weisiger_*.csv``).
 
-COW dates alone get some coalition exits wrong (brief, section 6). Where a documented rule cannot
+COW dates alone get some coalition exits wrong. Where a documented rule cannot
 see the truth, a small CSV file records the case by hand, and every row names its historical source,
 so a reader can check each decision. Two files are known to the rebuild:
 
