@@ -52,7 +52,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what a working copy of the workflow needs (never data, results or the virtualenv)
-PARTS = ("Snakefile", "rules", "config", "scripts", "envs", "report")
+PARTS = ("Snakefile", "rules", "config", "scripts", "envs", "report", "profiles")
 TARGETS = {"noop_vs_full": 0.05, "swap_vs_full": 0.30, "multiverse_vs_single": 10.0,
            "multiverse_peak_gb": 2.0, "full_vs_inprocess": 1.5}
 STUDIES = ("weisiger", "henke")

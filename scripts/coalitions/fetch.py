@@ -98,6 +98,18 @@ def _retryable_status(status: int) -> bool:
     return status in RETRY_STATUS or status >= 500
 
 
+def _host_unknown(exc: BaseException) -> bool:
+    """True when the host name could not be resolved (an offline machine or a wrong URL)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if type(exc).__name__ == "NameResolutionError" or "Name or service not known" in str(exc) \
+                or "Temporary failure in name resolution" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
+    return False
+
+
 def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
              backoff: float = 2.0, progress: bool = True, label: str | None = None) -> None:
     """Stream ``url`` into ``dest`` (a temporary path), with retries and a progress bar.
@@ -158,6 +170,8 @@ def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
                 "and run again, or build offline from a mirror folder (--config mirror=DIR or "
                 "COALITIONS_MIRROR=DIR)."
             )
+            if _host_unknown(exc):
+                retry = False  # no name resolution: offline, or a wrong host; waiting will not help
         except requests.RequestException as exc:  # malformed URL, redirect loop, ...: not transient
             retry = False
             last = FetchError(

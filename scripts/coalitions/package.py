@@ -26,7 +26,7 @@ from .registry import Registry
 from .util import atomic_path
 
 #: what the package ships of the project (paths relative to the project root)
-CODE = ["Snakefile", "Makefile", "pyproject.toml", "README.md", "rules", "scripts", "config", "envs", "report", ".ci",
+CODE = ["Snakefile", "Makefile", "pyproject.toml", "README.md", "rules", "scripts", "config", "envs", "report", "profiles", ".ci",
         "tests"]
 #: outputs shipped (relative to the project root); analysis datasets derived from third-party data
 #: and the clean source tables are NOT shipped: the workflow rebuilds them after fetching the data

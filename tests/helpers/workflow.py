@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 #: what a working copy of the workflow needs (data and results are never copied)
-WORKFLOW_PARTS = ("Snakefile", "rules", "config", "scripts", "envs", "report", "Makefile", "pyproject.toml",
+WORKFLOW_PARTS = ("Snakefile", "rules", "config", "scripts", "envs", "report", "profiles", "Makefile", "pyproject.toml",
                   "README.md", ".ci")
 
 
