@@ -73,6 +73,7 @@ from .rebuild import (
     _Context,
     _war_periods,
     ctrend_names,
+    finish_periods,
     variables_table,
 )
 from .rebuild_coding import NMC_TABLES, CensorCase, WeisigerCoding
@@ -688,25 +689,7 @@ def build_extension_periods(members: pd.DataFrame | str | Path, tables: Mapping[
     for c in ("warnum", "ccode", "side", "coalid", "spell", "latejoin"):
         per[c] = per["idvar"].map(p[c]).astype("int64")
     per["latejoin"] = per["latejoin"].astype(float)
-    per["minor"] = np.where(per["contribpc"].isna(), np.nan,
-                            (per["contribpc"] <= coding.minor_threshold).astype(float))
-    if coding.time_origin == "own_entry":
-        per["start"] = per["wstart"] - per["entry_day"]
-        per["stop"] = per["wstop"] - per["entry_day"]
-    else:
-        per["start"] = per["wstart"]
-        per["stop"] = per["wstop"]
-    grp = per.groupby("idvar", sort=False)
-    per["firstobs"] = grp.cumcount().eq(0).astype("int64")
-    per["finalobs"] = grp.cumcount(ascending=False).eq(0).astype("int64")
-    if coding.time_origin == "war_start":
-        per.loc[per["firstobs"] == 1, "start"] = 0
-    per["warday"] = per["stop"]
-    per["withdraw"] = (per["finalobs"].eq(1) & per["idvar"].map(p["exit"]).eq(1)).astype("int64")
-    per["date_from"] = per["war_start_date"] + pd.to_timedelta(per["wstart"], unit="D")
-    per["date_to"] = per["war_start_date"] + pd.to_timedelta(per["wstop"] - 1, unit="D")
-    for c in ("start", "stop", "warday", "wstart", "wstop"):
-        per[c] = per[c].astype("int64")
+    finish_periods(per, p["exit"], coding)
     # not measurable for these operations: all-missing, as the variables table says
     for c in [*NOT_AVAILABLE_BASE, *ctrend_names(coding), "pvict", "foverlap", "lnodead", "lnodead2"]:
         per[c] = np.nan

@@ -464,6 +464,36 @@ def _collapse(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+
+def finish_periods(per: pd.DataFrame, exits: pd.Series, coding: WeisigerCoding) -> None:
+    """Analysis time and record flags of counting-process periods, in place (shared by the COW
+    rebuild and the post-2003 extension).
+
+    ``per`` has one row per record with ``idvar``, ``wstart``/``wstop`` (days since the war's or
+    operation's start), ``entry_day``, ``war_start_date`` and ``contribpc``; ``exits`` maps idvar to
+    0/1. Adds ``minor``, ``start``/``stop`` on the coding's time origin, ``firstobs``/``finalobs``,
+    ``warday`` (= stop), ``withdraw`` (on the last record of an exiting participant only) and the
+    calendar dates each record covers.
+    """
+    per["minor"] = np.where(per["contribpc"].isna(), np.nan, (per["contribpc"] <= coding.minor_threshold).astype(float))
+    if coding.time_origin == "own_entry":
+        per["start"] = per["wstart"] - per["entry_day"]
+        per["stop"] = per["wstop"] - per["entry_day"]
+    else:
+        per["start"] = per["wstart"]
+        per["stop"] = per["wstop"]
+    grp = per.groupby("idvar", sort=False)
+    per["firstobs"] = grp.cumcount().eq(0).astype("int64")
+    per["finalobs"] = grp.cumcount(ascending=False).eq(0).astype("int64")
+    if coding.time_origin == "war_start":
+        per.loc[per["firstobs"] == 1, "start"] = 0
+    per["warday"] = per["stop"]
+    per["withdraw"] = (per["finalobs"].eq(1) & per["idvar"].map(exits).eq(1)).astype("int64")
+    per["date_from"] = per["war_start_date"] + pd.to_timedelta(per["wstart"], unit="D")
+    per["date_to"] = per["war_start_date"] + pd.to_timedelta(per["wstop"] - 1, unit="D")
+    for c in ("start", "stop", "warday", "wstart", "wstop"):
+        per[c] = per[c].astype("int64")
+
 def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame,
                   coding: WeisigerCoding) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counting-process participant periods and the variables table.
@@ -521,26 +551,7 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
     with np.errstate(divide="ignore", invalid="ignore"):
         per["lnodead2"] = np.where(tpop > 0, np.log((deaths + 1.0) / (tpop * 1000.0)), np.nan)
     per["latejoin"] = per["latejoin"].astype(float)
-    per["minor"] = np.where(per["contribpc"].isna(), np.nan, (per["contribpc"] <= coding.minor_threshold).astype(float))
-
-    # analysis time
-    if coding.time_origin == "own_entry":
-        per["start"] = per["wstart"] - per["entry_day"]
-        per["stop"] = per["wstop"] - per["entry_day"]
-    else:
-        per["start"] = per["wstart"]
-        per["stop"] = per["wstop"]
-    grp = per.groupby("idvar", sort=False)
-    per["firstobs"] = grp.cumcount().eq(0).astype("int64")
-    per["finalobs"] = grp.cumcount(ascending=False).eq(0).astype("int64")
-    if coding.time_origin == "war_start":
-        per.loc[per["firstobs"] == 1, "start"] = 0
-    per["warday"] = per["stop"]
-    per["withdraw"] = (per["finalobs"].eq(1) & per["idvar"].map(part["exit"]).eq(1)).astype("int64")
-    per["date_from"] = per["war_start_date"] + pd.to_timedelta(per["wstart"], unit="D")
-    per["date_to"] = per["war_start_date"] + pd.to_timedelta(per["wstop"] - 1, unit="D")
-    for c in ("start", "stop", "warday", "wstart", "wstop"):
-        per[c] = per[c].astype("int64")
+    finish_periods(per, part["exit"], coding)
     for c in [*NOT_AVAILABLE_BASE, *ctrend_names(coding)]:
         per[c] = np.nan
     cols = ["idvar", "warnum", "ccode", "side", "coalid", "spell", "start", "stop", "warday", "wstart", "wstop",
