@@ -10,7 +10,7 @@ import functools
 import sys
 from typing import Any, Callable
 
-from .util import LOG, CoalitionsError, setup_logging, write_json_atomic
+from .util import LOG, CoalitionsError, setup_logging, write_csv_atomic, write_json_atomic
 
 
 def _entry(fn: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -68,10 +68,8 @@ def _export_dataset(df, stem: str, variables=None) -> None:
     """The analysis data in open formats: parquet, CSV, and a codebook (for Stata and R users)."""
     import pandas as pd
 
-    from .util import atomic_path
 
-    with atomic_path(f"{stem}.csv") as tmp:
-        df.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+    write_csv_atomic(df, f"{stem}.csv", date_format="%Y-%m-%d")
     status = {}
     notes = {}
     if variables is not None and len(variables):
@@ -79,8 +77,7 @@ def _export_dataset(df, stem: str, variables=None) -> None:
         notes = dict(zip(variables["variable"], variables.get("note", pd.Series("", index=variables.index))))
     rows = [{"column": c, "type": str(df[c].dtype), "status": status.get(c, ""),
              "missing": int(df[c].isna().sum()), "note": notes.get(c, "")} for c in df.columns]
-    with atomic_path(f"{stem}_codebook.csv") as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
+    write_csv_atomic(pd.DataFrame(rows), f"{stem}_codebook.csv")
 
 
 @_entry
@@ -111,14 +108,10 @@ def weisiger_rebuilt(smk: Any) -> None:
     periods = apply_data_rules(data.periods, resolved, coding)
     write_table(periods, smk.output.periods)
     _export_dataset(periods, smk.output.periods.removesuffix(".parquet"), data.variables)
-    from .util import atomic_path
 
-    with atomic_path(smk.output.participants) as tmp:
-        data.participants.to_csv(tmp, index=False, date_format="%Y-%m-%d")
-    with atomic_path(smk.output.variables) as tmp:
-        data.variables.to_csv(tmp, index=False)
-    with atomic_path(smk.output.applicability) as tmp:
-        applicability(resolved, coding, "rebuilt").to_csv(tmp, index=False)
+    write_csv_atomic(data.participants, smk.output.participants, date_format="%Y-%m-%d")
+    write_csv_atomic(data.variables, smk.output.variables)
+    write_csv_atomic(applicability(resolved, coding, "rebuilt"), smk.output.applicability)
     LOG.info("rebuilt Weisiger data, coding %s: %d participants, %d exits, %d records",
              smk.wildcards.coding, len(data.participants), int(data.participants["exit"].sum()), len(periods))
 
@@ -129,7 +122,6 @@ def weisiger_original(smk: Any) -> None:
 
     from .fetch import read_archive_status
     from .schema import write_table
-    from .util import atomic_path
     from .weisiger.apply import apply_data_rules, apply_to_original, applicability
     from .weisiger.original import read_archive
     from .weisiger.rebuild_coding import WeisigerCoding
@@ -154,10 +146,8 @@ def weisiger_original(smk: Any) -> None:
         variables = pd.DataFrame(columns=["variable", "label", "status", "note", "column"])
     write_table(periods, smk.output.periods)
     _export_dataset(periods, smk.output.periods.removesuffix(".parquet"), variables)
-    with atomic_path(smk.output.variables) as tmp:
-        variables.to_csv(tmp, index=False)
-    with atomic_path(smk.output.applicability) as tmp:
-        applicability(resolved, coding, "original").to_csv(tmp, index=False)
+    write_csv_atomic(variables, smk.output.variables)
+    write_csv_atomic(applicability(resolved, coding, "original"), smk.output.applicability)
     write_json_atomic(smk.output.status, out)
 
 
@@ -171,7 +161,6 @@ def weisiger_models(smk: Any) -> None:
 
     import pandas as pd
 
-    from .util import atomic_path
     from .weisiger.models import FIT_COLUMNS, run_models
     from .weisiger.specs import load_specs
 
@@ -206,14 +195,11 @@ def weisiger_models(smk: Any) -> None:
                 curves = c.assign(model_id=model_id, note="; ".join(notes))[curves.columns]
                 break
             notes.append(note)
-    with atomic_path(smk.output.survival) as tmp:
-        curves.to_csv(tmp, index=False)
+    write_csv_atomic(curves, smk.output.survival)
     if status.get("synthetic"):
         fits["message"] = ("SYNTHETIC TEST ARCHIVE, not Weisiger's data; " + fits["message"].fillna("")).str.rstrip("; ")
-    with atomic_path(smk.output.estimates) as tmp:
-        est.to_csv(tmp, index=False)
-    with atomic_path(smk.output.fits) as tmp:
-        fits.to_csv(tmp, index=False)
+    write_csv_atomic(est, smk.output.estimates)
+    write_csv_atomic(fits, smk.output.fits)
     LOG.info("Weisiger %s/%s: %s", track, coding, fits["status"].value_counts().to_dict())
 
 
@@ -233,7 +219,6 @@ def henke_rebuilt(smk: Any) -> None:
     from .henke.cases import load_cases
     from .henke.rebuild import HenkeCoding, ParquetTables, build_dataset
     from .schema import write_table
-    from .util import atomic_path
 
     coding = smk.wildcards.coding
     hc = HenkeCoding.from_dict(smk.params.coding, origin=f"config/codings/{coding}.yaml: henke")
@@ -244,8 +229,7 @@ def henke_rebuilt(smk: Any) -> None:
     write_table(data, smk.output.dataset)
     _export_dataset(data, smk.output.dataset.removesuffix(".parquet"), variables)
     for frame, path in ((variables, smk.output.variables), (est, smk.output.estimates), (fits, smk.output.fits)):
-        with atomic_path(path) as tmp:
-            frame.to_csv(tmp, index=False)
+        write_csv_atomic(frame, path)
     LOG.info("Henke rebuilt/%s: %d rows, %d joined; %s", coding, len(data), int(data["joined"].sum()),
              fits["status"].value_counts().to_dict())
 
@@ -256,7 +240,6 @@ def henke_original(smk: Any) -> None:
 
     from .henke.models import load_specs, run_models
     from .henke.original import archive_files, run_original
-    from .util import atomic_path
 
     coding = smk.wildcards.coding
     specs = load_specs(smk.input.models, "original")
@@ -270,8 +253,7 @@ def henke_original(smk: Any) -> None:
     else:
         est, fits, _ = run_original(files, specs, coding=coding)
     for frame, path in ((est, smk.output.estimates), (fits, smk.output.fits)):
-        with atomic_path(path) as tmp:
-            frame.to_csv(tmp, index=False)
+        write_csv_atomic(frame, path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -284,14 +266,12 @@ def comparison(smk: Any) -> None:
 
     from .codings import load_codings
     from .comparison import build_comparison
-    from .util import atomic_path
 
     codings = load_codings(smk.params.codings_dir, list(smk.params.codings))
     tables = build_comparison(codings, results="results", weisiger_codings=list(smk.params.weisiger_codings),
                               henke_codings=list(smk.params.henke_codings), outdir=Path(smk.output[0]).parent)
     for name, path in zip(smk.params.names, smk.output):
-        with atomic_path(path) as tmp:
-            tables[name].to_csv(tmp, index=False)
+        write_csv_atomic(tables[name], path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -326,7 +306,6 @@ def multiverse_run(smk: Any) -> None:
     import pandas as pd
 
     from .multiverse import expand_universes, parse_study, run_study_multiverse, universe_status
-    from .util import atomic_path
 
     study = smk.params.study
     sm = parse_study(study, smk.params.section, origin=smk.params.origin)
@@ -342,10 +321,8 @@ def multiverse_run(smk: Any) -> None:
         kw["contributors_path"] = smk.input.contributors
     table = run_study_multiverse(study, universes, tables, config=sm, models_path=smk.input.models,
                                  base=smk.params.base, workers=max(1, int(smk.threads)), **kw)
-    with atomic_path(smk.output.table) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(smk.output.universes) as tmp:
-        universe_status(table, universes, sm).to_csv(tmp, index=False)
+    write_csv_atomic(table, smk.output.table)
+    write_csv_atomic(universe_status(table, universes, sm), smk.output.universes)
     LOG.info("%s multiverse: %d universes, %d rows", study, len(universes), len(table))
 
 
@@ -396,6 +373,7 @@ def paper(smk: Any) -> None:
     from .paper import build_paper
 
     out = build_paper(".", Path(smk.output.html).parent, registry=smk.input.registry, pdf=smk.params.pdf)
-    if smk.params.pdf and not Path(smk.output.get("pdf", "")).is_file() and smk.output.get("pdf"):
+    pdf = smk.output.get("pdf")  # an output only where a TeX engine was found
+    if pdf and not Path(pdf).is_file():
         raise CoalitionsError(f"the PDF was not built: {out.get('pdf_status')}; see {Path(smk.output.html).parent}")
     LOG.info("paper: %s", {k: str(v) for k, v in out.items()})

@@ -99,6 +99,12 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_csv_atomic(df: Any, target: str | os.PathLike, **kwargs: Any) -> None:
+    """A DataFrame as CSV (no index), moved into place only once fully written."""
+    with atomic_path(target) as tmp:
+        df.to_csv(tmp, index=False, **kwargs)
+
+
 def write_json_atomic(target: str | os.PathLike, obj: Any) -> None:
     write_text_atomic(target, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
