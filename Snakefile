@@ -20,6 +20,12 @@ configfile: "config/config.yaml"
 report: "report/workflow.rst"
 
 
+# bad input at start-up is one line naming the file, key or row (coalitions.guard; --verbose: traceback)
+import coalitions.guard as _guard
+
+_guard.VERBOSE = bool(getattr(getattr(workflow, "output_settings", None), "verbose", False))
+_guard.guard(_guard.check_config_files, ["config/config.yaml", "config/schema.yaml", *workflow.overwrite_configfiles])
+_guard.guard(_guard.coerce_cli_config, config, "config/schema.yaml")
 validate(config, "config/schema.yaml")
 
 
