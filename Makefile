@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (see README.md):
 #   make all   MIRROR=/path/to/mirror   set up, then build everything (omit MIRROR to download)
 #   make test                            set up, then run the test suite
+# MIRROR=DIR (a mirror folder) and CONFIGFILE=FILE (a --configfile) may hold spaces and any character.
 # Other targets: setup, paper, package, report, bench, lint, clean.
 
 PYTHON ?= python3
@@ -18,11 +19,15 @@ ABS     = "$$(p=$(call q,$(1)); case "$$p" in /*) printf '%s' "$$p";; *) printf 
 SMK    := $(call q,$(BIN)/snakemake) --cores $(call q,$(CORES))
 # --config takes every word after it: targets must come before it
 CFG    := $(if $(MIRROR_),--config mirror=$(call ABS,$(MIRROR_)))
+# CONFIGFILE=my.yaml: checked first (a duplicate key or a YAML tag is named with its line), then used
+CONFIGFILE_ := $(if $(filter command% environment%,$(origin CONFIGFILE)),$(value CONFIGFILE))
+CFGFILE := $(if $(CONFIGFILE_),--configfile $(call q,$(CONFIGFILE_)))
+CHECK  := $(if $(CONFIGFILE_),$(call q,$(BIN)/python) -m coalitions.guard $(call q,$(CONFIGFILE_)) &&)
 
 .PHONY: all setup system-packages test lint paper package report bench clean
 
 all: setup
-	$(SMK) $(CFG)
+	$(CHECK) $(SMK) $(CFGFILE) $(CFG)
 
 # Python environment with the pinned versions of pyproject.toml (re-run when it changes)
 setup: $(VENV)/.installed
@@ -44,13 +49,13 @@ lint: setup
 	$(call q,$(BIN)/snakemake) --lint
 
 paper: setup
-	$(SMK) paper $(CFG)
+	$(CHECK) $(SMK) paper $(CFGFILE) $(CFG)
 
 package: setup
-	$(SMK) package $(CFG)
+	$(CHECK) $(SMK) package $(CFGFILE) $(CFG)
 
 report: setup
-	$(SMK) --report results/report.html $(CFG)
+	$(CHECK) $(SMK) --report results/report.html $(CFGFILE) $(CFG)
 
 bench: setup
 	$(call q,$(BIN)/python) scripts/benchmark.py $(if $(MIRROR_),--mirror $(call ABS,$(MIRROR_)))

@@ -114,7 +114,7 @@ def _host_unknown(exc: BaseException) -> bool:
 
 
 def _partial_bytes(exc: BaseException) -> int:
-    """Bytes that arrived in the read that failed (``IncompleteRead(partial, expected)``), else 0."""
+    """Bytes that arrived before the transfer broke (urllib3's ``IncompleteRead(partial, expected)``), else 0."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -167,8 +167,8 @@ def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
                             requests.Timeout) as exc:
                         # the connection broke after the answer began (urllib3 enforces the
                         # announced Content-Length and raises here when fewer bytes arrive); the
-                        # bytes of the last, incomplete read are counted by the exception
-                        got += _partial_bytes(exc)
+                        # bytes that arrived are counted by the exception, the last read included
+                        got = max(got, _partial_bytes(exc))
                         raise FetchError(
                             f"download of {url} was interrupted: received {got}"
                             + (f" of {total}" if total else "")

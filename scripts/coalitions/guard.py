@@ -163,9 +163,46 @@ def describe_os_error(exc: OSError, what: str, outputs: Iterable[str] = ()) -> s
     else:
         return None
     outs = [str(o) for o in outputs]
-    target = exc.filename or (outs[0] if outs else None)
-    where = f" {target}" if target else ""
-    folder = str(Path(target).parent) if target else "the results folder"
-    detail = exc.strerror or str(exc)
-    return (f"{what}: could not write{where} ({kind}: {' '.join(str(detail).split())}); {todo}. "
+    name = exc.filename if isinstance(exc.filename, str) else None
+    if name:
+        base = Path(name).name
+        for o in outs:  # a temporary file of the atomic writes (.<name>.<pid>.<random>.partial): its target
+            if Path(o).resolve().parent == Path(name).resolve().parent and base.startswith(f".{Path(o).name}."):
+                name = o
+                break
+        target = _rel(name)
+        folder = _rel(str(Path(name).parent))
+    else:
+        folders = sorted({_rel(str(Path(o).parent)) for o in outs})
+        target = "its outputs" + (f" in {', '.join(folders)}" if folders else "")
+        folder = ", ".join(folders) or "the results folder"
+    detail = " ".join(str(exc.strerror or exc).split())
+    return (f"{what}: could not write {target} ({kind}: {detail}); {todo}. "
             f"Check {folder}; no partial output was kept.")
+
+
+def _rel(path: str) -> str:
+    try:
+        r = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if r.startswith("..") else r
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m coalitions.guard FILE...``: check configuration files as the workflow will read them.
+
+    Snakemake reads a ``--configfile`` itself before the workflow starts, and refuses a YAML tag
+    with a message about tabs; this check names the file, the line and the fault.
+    """
+    files = sys.argv[1:] if argv is None else argv
+    try:
+        check_config_files(files)
+    except CoalitionsError as exc:
+        print(f"Error: {one_line(str(exc))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -36,9 +36,12 @@ def case_file_path(value: Any, root: str | Path, origin: str, key: str) -> Path:
         raise CoalitionsError(f"{origin}: {key} must be a path like config/cases/<file>.csv, got {value!r}")
     rel = Path(value)
     base = (Path(root) / CONFIG_DIR).resolve()
-    if rel.is_absolute() or ".." in rel.parts:
+    if rel.is_absolute():
         raise CoalitionsError(f"{origin}: {key} '{value}' is outside the project's {CONFIG_DIR}/ folder; "
                               f"copy the file into {CONFIG_DIR}/cases/ and name it as {CONFIG_DIR}/cases/<file>.csv")
+    if ".." in rel.parts:
+        raise CoalitionsError(f"{origin}: {key} '{value}' may not contain '..': name the file by its path inside "
+                              f"the project, as {CONFIG_DIR}/cases/<file>.csv")
     full = (Path(root) / rel).resolve()
     if base != full and base not in full.parents:
         raise CoalitionsError(f"{origin}: {key} '{value}' is outside the project's {CONFIG_DIR}/ folder "
@@ -84,14 +87,14 @@ def read_case_csv(path: str | Path, comment: str | None = None) -> pd.DataFrame:
 
 def read_censor_cases_strict(path: str | Path, origin: str) -> list[dict[str, Any]]:
     """A censor case file, strictly validated, as CensorCase mappings (reason ``"<rule> (<stem>)"``)."""
-    from .extension import validate_censor_cases
+    from .extension import CENSOR_CASE_COLUMNS, validate_censor_cases
 
     p = Path(path)
     df = read_case_csv(p)
-    cases = validate_censor_cases(df, str(p))
-    if cases.empty:
+    if df.empty and all(c in df.columns for c in CENSOR_CASE_COLUMNS):
         raise CoalitionsError(f"{p}: the file has a header but no case, so the coding ({origin}) would silently "
                               "equal the baseline; add the cases (one line each) or remove the file from the coding")
+    cases = validate_censor_cases(df, str(p))
     return [{"warnum": int(r.warnum), "ccode": int(r.ccode), "side": int(r.side), "reason": f"{r.rule} ({p.stem})"}
             for r in cases.itertuples(index=False)]
 
