@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from coalitions.fetch import resolve_mirror
-from coalitions.guard import guard, stop
+from coalitions.guard import guard
 from coalitions.readers import TABLES
 from coalitions.registry import load_registry
 
@@ -58,8 +58,6 @@ from coalitions.weisiger.extension import required_extension_tables as _extensio
 from coalitions.weisiger.rebuild_coding import WeisigerCoding
 
 CODINGS = guard(load_codings, "config/codings", list(config["codings"]))
-if "baseline" not in CODINGS:
-    stop("config: `codings` must include baseline (the comparison is made against it); add it to the list")
 
 
 def _changes(coding, study):

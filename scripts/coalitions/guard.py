@@ -139,6 +139,30 @@ def coerce_cli_config(config: dict, schema_path: str | os.PathLike) -> dict:
     return config
 
 
+def validate_config(config: dict, schema_path: str | os.PathLike) -> None:
+    """Check the configuration against its schema; every fault on one line, naming the key."""
+    import jsonschema
+
+    from .strict_yaml import load
+
+    validator = jsonschema.Draft202012Validator(load(schema_path))
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        parts = [f"{'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}" for e in errors]
+        raise CoalitionsError(f"config: {'; '.join(parts)}. Fix the value (--config, --configfile or "
+                              f"config/config.yaml); {schema_path} lists the keys and values allowed")
+
+
+def check_config(config: dict, schema_path: str | os.PathLike = "config/schema.yaml") -> dict:
+    """What the Snakefile does with the merged configuration: command-line values typed, then checked."""
+    coerce_cli_config(config, schema_path)
+    validate_config(config, schema_path)
+    if "baseline" not in (config.get("codings") or []):
+        raise CoalitionsError("config: `codings` must include baseline (the comparison is made against it); "
+                              "add it to the list")
+    return config
+
+
 # ------------------------------------------------------------------------------------------------
 # file-system failures of a job (a folder that cannot be written, a full disk)
 

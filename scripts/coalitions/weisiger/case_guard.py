@@ -76,6 +76,7 @@ def read_case_csv(path: str | Path, comment: str | None = None) -> pd.DataFrame:
     if not data.strip():
         raise CoalitionsError(f"{p}: the file is empty; it needs its header line (and one line per case), "
                               "or remove it from the coding")
+    _check_fields(p, data.decode("utf-8"), comment)
     try:
         return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8", comment=comment)
     except pd.errors.EmptyDataError:
@@ -83,6 +84,27 @@ def read_case_csv(path: str | Path, comment: str | None = None) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise CoalitionsError(f"{p}: malformed CSV ({' '.join(str(exc).split())}); each line needs as many "
                               "fields as the header (quote texts that contain commas)") from None
+
+
+def _check_fields(p: Path, text: str, comment: str | None) -> None:
+    """Every record has as many fields as the header (pandas would silently shift or drop the extra ones)."""
+    import csv
+    import io
+
+    lines = io.StringIO(text)
+    if comment:
+        lines = io.StringIO("".join(("\n" if ln.lstrip().startswith(comment) else ln)
+                                    for ln in io.StringIO(text)))
+    reader = csv.reader(lines)
+    width = None
+    for rec in reader:
+        if not rec or (len(rec) == 1 and not rec[0].strip()):
+            continue
+        if width is None:
+            width = len(rec)
+        elif len(rec) != width:
+            raise CoalitionsError(f"{p}, line {reader.line_num}: {len(rec)} fields, the header has {width}; "
+                                  "quote texts that contain commas (\"...\") and remove extra commas")
 
 
 def read_censor_cases_strict(path: str | Path, origin: str) -> list[dict[str, Any]]:
