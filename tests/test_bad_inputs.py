@@ -392,11 +392,26 @@ add("coding_exclude_side_9999", "coding", "exclude_sides: [{warnum: 9999, side: 
     r"no_noncoordinated\.yaml: weisiger: exclude_sides\[0\]: war 9999 is not in the COW inter-state war data",
     lambda ctx: _coding_job(ctx, "no_noncoordinated", "weisiger:\n  exclude_sides: [{warnum: 9999, side: 1}]\n",
                             "results/no_noncoordinated/weisiger/rebuilt/participants.csv"), issue="2", via="smk")
+def _names_in_war(ctx: Ctx, body: str) -> Outcome:
+    """The check the Weisiger jobs run before building (coalitions.weisiger.case_guard), called directly."""
+    from coalitions.codings import load_coding
+    from coalitions.weisiger.case_guard import check_coding_against_war
+
+    work = ctx.scratch("names")
+    p = work / "config/codings/no_world_wars.yaml"
+    p.write_text(p.read_text().split("\nweisiger:")[0] + "\n" + body)
+    coding = load_coding(p, root=work)
+    war = pd.read_parquet(ctx.prepared / "results/sources/cow_war_participants.parquet")
+    return expect_error(check_coding_against_war, coding.weisiger_resolved, war,
+                        "config/codings/no_world_wars.yaml: weisiger")
+
+
 add("coding_censor_case_unknown_state", "coding", "censor_cases naming ccode 999 in war 22",
     r"no_world_wars\.yaml: weisiger: censor_cases\[0\] \(test\): war 22, ccode 999, side 1 is not a participant",
-    lambda ctx: _coding_job(ctx, "no_world_wars",
-                            "weisiger:\n  censor_cases: [{warnum: 22, ccode: 999, side: 1, reason: test}]\n",
-                            "results/no_world_wars/weisiger/rebuilt/participants.csv"), via="smk")
+    lambda ctx: _names_in_war(ctx, "weisiger:\n  censor_cases: [{warnum: 22, ccode: 999, side: 1, reason: test}]\n"))
+add("coding_exclude_war_zero", "coding", "exclude_wars: [0]",
+    r"no_world_wars\.yaml: weisiger: exclude_wars\[0\]: war 0 is not in the COW inter-state war data",
+    lambda ctx: _names_in_war(ctx, "weisiger:\n  exclude_wars: [106, 0]\n".replace("[106, 0]", "[0, 106]")))
 add("coding_exclude_war_original", "coding", "exclude_wars: [9999] on the original-archive track",
     r"no_world_wars\.yaml: weisiger: exclude_wars\[0\]: war 9999 is not in",
     lambda ctx: _coding_job(ctx, "no_world_wars", "weisiger:\n  exclude_wars: [9999]\n",
@@ -654,12 +669,10 @@ add("mirror_link_to_tampered", "mirror", "a symbolic link to a tampered copy",
     r"checksum mismatch for cow_interstate_war_v4\.0/Inter-StateWarData_v4\.0\.csv", lambda ctx: _mirror(ctx, _link_to_tampered))
 
 
-@row("mirror_folder_missing", "mirror", "a mirror folder that does not exist (build)",
-     r"mirror file not found: /nonexistent/mirror/", via="smk")
-def _(ctx: Ctx) -> Outcome:
-    work = ctx.scratch("nomirror")
-    return smk_outcome(work, ["--cores", "1", "results/sources/cow_majors.parquet", "--config", "mirror=/nonexistent/mirror"],
-                       absent=["resources/raw/cow_state_system_2016/majors2016.csv", "results/sources/cow_majors.parquet"])
+add("mirror_folder_missing", "mirror", "a mirror folder that does not exist",
+    r"mirror file not found: /nonexistent/mirror/cow_interstate_war_v4\.0/Inter-StateWarData_v4\.0\.csv",
+    lambda ctx: expect_error(F.fetch_public, war_entry(ctx), ctx.tmp / "c" / WAR_PATH, mirror=Path("/nonexistent/mirror"),
+                             progress=False, leftovers=lambda: [str(p) for p in ctx.tmp.rglob("*") if p.is_file()]))
 
 
 # -- the cache: a raw file is re-verified before a reader trusts it (5)
