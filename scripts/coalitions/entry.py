@@ -21,7 +21,12 @@ def _entry(fn: Callable[[Any], None]) -> Callable[[Any], None]:
         try:
             fn(smk)
         except CoalitionsError as exc:
-            LOG.error("%s", exc)
+            from .guard import verbose
+
+            if verbose():  # COALITIONS_VERBOSE=1: with the traceback
+                LOG.exception("%s", exc)
+            else:
+                LOG.error("%s", exc)
             sys.exit(1)
         except OSError as exc:  # a folder that cannot be written, a full disk: say what and where
             from .guard import describe_os_error

@@ -529,6 +529,8 @@ def read_archive_status(outdir: str | os.PathLike) -> dict:
     except json.JSONDecodeError as exc:
         raise CoalitionsError(f"{p} is not valid JSON ({exc}); delete {outdir} and run again to fetch it") from None
     for info in (status.get("files") or {}).values() if status.get("available") else ():
+        if not info.get("sha256"):  # a status written by hand (tests' synthetic archives) records none
+            continue
         f = Path(outdir) / info["name"]
         actual = sha256_file(f) if f.is_file() else None
         if actual != info.get("sha256"):
