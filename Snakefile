@@ -14,13 +14,22 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+# bad input at start-up is one line naming the file, key or row (coalitions.guard; --verbose: traceback);
+# the configuration files are read strictly first (duplicate keys, YAML tags)
+import coalitions.guard as _guard
+
+_guard.VERBOSE = bool(getattr(getattr(workflow, "output_settings", None), "verbose", False))
+_guard.guard(_guard.check_config_files, ["config/config.yaml", "config/schema.yaml", *workflow.overwrite_configfiles])
+
+
 configfile: "config/config.yaml"
 
 
 report: "report/workflow.rst"
 
 
-validate(config, "config/schema.yaml")
+_guard.guard(_guard.check_config, config, "config/schema.yaml")  # true/false/numbers typed, then checked
+validate(config, "config/schema.yaml")  # sets the schema's defaults
 
 
 include: "rules/common.smk"

@@ -5,11 +5,12 @@ import re
 from pathlib import Path
 
 from coalitions.fetch import resolve_mirror
+from coalitions.guard import guard
 from coalitions.readers import TABLES
 from coalitions.registry import load_registry
 
 REGISTRY_FILE = config["sources"]
-REGISTRY = load_registry(REGISTRY_FILE)
+REGISTRY = guard(load_registry, REGISTRY_FILE)
 MIRROR = resolve_mirror(config.get("mirror"))
 MIRROR_PARAM = str(MIRROR) if MIRROR else None
 DOWNLOAD = {"retries": 3, "timeout": 60, **config.get("download", {})}
@@ -32,6 +33,10 @@ def raw_path(source, key):
     return f"resources/raw/{REGISTRY.file(source, key).path}"
 
 
+def provenance_path(source, key):
+    return f"resources/provenance/{REGISTRY.file(source, key).path}.json"
+
+
 def table_path(name):
     return f"results/sources/{name}.parquet"
 
@@ -52,9 +57,7 @@ from coalitions.weisiger.rebuild import required_tables as _weisiger_required
 from coalitions.weisiger.extension import required_extension_tables as _extension_required
 from coalitions.weisiger.rebuild_coding import WeisigerCoding
 
-CODINGS = load_codings("config/codings", list(config["codings"]))
-if "baseline" not in CODINGS:
-    raise ValueError("config: `codings` must include baseline (the comparison is made against it)")
+CODINGS = guard(load_codings, "config/codings", list(config["codings"]))
 
 
 def _changes(coding, study):

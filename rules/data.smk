@@ -43,10 +43,12 @@ rule clean_table:
     """Raw file -> tidy, typed table, checked against its schema as it is written."""
     input:
         raw=lambda w: raw_path(TABLES[w.table].source, TABLES[w.table].file),
+        provenance=lambda w: provenance_path(TABLES[w.table].source, TABLES[w.table].file),
     output:
         "results/sources/{table}.parquet",
     params:
         rows=lambda w: REGISTRY.file(TABLES[w.table].source, TABLES[w.table].file).rows,
+        entry=lambda w: entry_params(REGISTRY.file(TABLES[w.table].source, TABLES[w.table].file)),
     log:
         "logs/clean/{table}.log",
     benchmark:

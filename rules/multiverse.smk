@@ -13,8 +13,9 @@ from coalitions.multiverse import job_inputs as _mv_inputs
 from coalitions.multiverse import load_multiverse
 
 MULTIVERSE_FILE = "config/multiverse.yaml"
-MULTIVERSE = load_multiverse(MULTIVERSE_FILE, models={s: f"config/models/{s}.yaml" for s in ("weisiger", "henke")})
-MULTIVERSE_BASE = {s: _mv_base(sm, CODINGS) for s, sm in MULTIVERSE.items()}
+MULTIVERSE = guard(load_multiverse, MULTIVERSE_FILE,
+                   models={s: f"config/models/{s}.yaml" for s in ("weisiger", "henke")})
+MULTIVERSE_BASE = guard(lambda: {s: _mv_base(sm, CODINGS) for s, sm in MULTIVERSE.items()})
 
 
 rule multiverse_run:

@@ -32,6 +32,7 @@ rule weisiger_original:
     input:
         archive="resources/original/weisiger2016",
         models="config/models/weisiger.yaml",
+        war=table_path("cow_war_participants"),
         coding_cases=lambda w: CODINGS[w.coding].case_files(),
     output:
         periods="results/{coding}/weisiger/original/periods.parquet",

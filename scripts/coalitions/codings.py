@@ -50,7 +50,8 @@ def _schema_errors(data: Any, schema: dict, path: Path) -> None:
         for e in errors:
             key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
             lines.append(f"{key}: {e.message}")
-        raise CoalitionsError(f"{path}: invalid coding file:\n- " + "\n- ".join(lines))
+        raise CoalitionsError(f"{path}: invalid coding file:\n- " + "\n- ".join(lines)
+                              + f"\n(the keys and values allowed are those of {SCHEMA_FILE}; fix or remove the key)")
 
 
 def load_coding(path: str | Path, schema_path: str | Path | None = None, root: str | Path = ".") -> Coding:

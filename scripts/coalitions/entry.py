@@ -21,7 +21,21 @@ def _entry(fn: Callable[[Any], None]) -> Callable[[Any], None]:
         try:
             fn(smk)
         except CoalitionsError as exc:
-            LOG.error("%s", exc)
+            from .guard import verbose
+
+            if verbose():  # COALITIONS_VERBOSE=1: with the traceback
+                LOG.exception("%s", exc)
+            else:
+                LOG.error("%s", exc)
+            sys.exit(1)
+        except OSError as exc:  # a folder that cannot be written, a full disk: say what and where
+            from .guard import describe_os_error
+
+            message = describe_os_error(exc, f"rule {fn.__name__}", list(getattr(smk, "output", []) or []))
+            if message is None:
+                LOG.exception("unexpected error in %s (a bug: please report it with this log)", fn.__name__)
+                raise
+            LOG.error("%s", message)
             sys.exit(1)
         except Exception:
             LOG.exception("unexpected error in %s (a bug: please report it with this log)", fn.__name__)
@@ -54,8 +68,11 @@ def fetch_archive(smk: Any) -> None:
 
 @_entry
 def clean_table(smk: Any) -> None:
+    from .fetch import verify_cached
     from .readers import build_table
+    from .registry import FileEntry
 
+    verify_cached(FileEntry.from_dict(smk.params.entry), smk.input.raw, smk.input.provenance)
     df = build_table(smk.wildcards.table, smk.input.raw, smk.output[0], rows=smk.params.rows)
     LOG.info("%s: %d rows, %d columns", smk.wildcards.table, len(df), df.shape[1])
 
@@ -80,6 +97,24 @@ def _export_dataset(df, stem: str, variables=None) -> None:
     write_csv_atomic(pd.DataFrame(rows), f"{stem}_codebook.csv")
 
 
+def _check_names(resolved: dict, smk: Any, tables: dict | None = None, cases: dict | None = None) -> None:
+    """Every war, side, country and case a coding names exists in the data (case files: file and row)."""
+    import pandas as pd
+
+    from .weisiger.case_guard import check_censor_files_against_participants, check_coding_against_war
+
+    origin = f"config/codings/{smk.wildcards.coding}.yaml: weisiger"
+    war = tables["cow_war_participants"] if tables is not None else pd.read_parquet(smk.input.war)
+    files = [f for f in resolved.get("case_files", []) if f != resolved.get("extension_members")]
+    if files and tables is not None and cases is not None:
+        from .weisiger.rebuild import build_participants
+        from .weisiger.rebuild_coding import WeisigerCoding
+
+        # the strict check: each censor case is an exit (its date, name, last spell) under the default rules
+        check_censor_files_against_participants(files, build_participants(tables, WeisigerCoding(), cases))
+    check_coding_against_war(resolved, war, origin)
+
+
 @_entry
 def weisiger_rebuilt(smk: Any) -> None:
     import pandas as pd
@@ -94,6 +129,7 @@ def weisiger_rebuilt(smk: Any) -> None:
     coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
+    _check_names(resolved, smk, tables, cases)
     data = build_rebuilt(tables, coding, cases)
     if resolved.get("extension_members"):
         from .weisiger.extension import build_extension_periods
@@ -129,6 +165,7 @@ def weisiger_original(smk: Any) -> None:
 
     resolved = smk.params.coding
     coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
+    _check_names(resolved, smk)
     status = read_archive_status(smk.input.archive)
     out = {"available": bool(status.get("available")), "reason": status.get("reason"), "synthetic": False,
            "dataset_doi": status.get("dataset_doi")}

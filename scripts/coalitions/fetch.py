@@ -16,10 +16,12 @@ file that is moved into place only after verification.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -35,6 +37,7 @@ from .util import (
     atomic_path,
     md5_file,
     normalise_line_endings,
+    remove_stale_partials,
     sha256_file,
     sha256_lf_normalised,
     write_json_atomic,
@@ -110,6 +113,21 @@ def _host_unknown(exc: BaseException) -> bool:
     return False
 
 
+def _partial_bytes(exc: BaseException) -> int:
+    """Bytes that arrived before the transfer broke (urllib3's ``IncompleteRead(partial, expected)``), else 0."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        partial = getattr(exc, "partial", None)
+        if type(exc).__name__ == "IncompleteRead" and partial is not None:
+            return partial if isinstance(partial, int) else len(partial)
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None and exc.args and isinstance(exc.args[0], BaseException):
+            nxt = exc.args[0]
+        exc = nxt
+    return 0
+
+
 def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
              backoff: float = 2.0, progress: bool = True, label: str | None = None) -> None:
     """Stream ``url`` into ``dest`` (a temporary path), with retries and a progress bar.
@@ -148,7 +166,9 @@ def download(url: str, dest: Path, *, retries: int = 3, timeout: float = 60.0,
                     except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError,
                             requests.Timeout) as exc:
                         # the connection broke after the answer began (urllib3 enforces the
-                        # announced Content-Length and raises here when fewer bytes arrive)
+                        # announced Content-Length and raises here when fewer bytes arrive); the
+                        # bytes that arrived are counted by the exception, the last read included
+                        got = max(got, _partial_bytes(exc))
                         raise FetchError(
                             f"download of {url} was interrupted: received {got}"
                             + (f" of {total}" if total else "")
@@ -218,10 +238,20 @@ def extract_member(archive: Path, member: str, dest: Path) -> None:
                     f"archive {archive.name} has no member '{member}' (it has: {names}). "
                     "Fix the `member:` of this URL in config/sources.yaml."
                 ) from None
+            _refuse_link(info)
             with zf.open(info) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out)
     except zipfile.BadZipFile as exc:
         raise FetchError(f"{archive.name} is not a valid zip archive ({exc}); it may be truncated.") from None
+
+
+def _refuse_link(info: zipfile.ZipInfo) -> None:
+    """A symbolic link (or other special file) inside an archive is refused: it could point anywhere."""
+    mode = (info.external_attr >> 16) & 0o170000
+    if mode and mode not in (stat.S_IFREG, stat.S_IFDIR):
+        kind = "a symbolic link" if mode == stat.S_IFLNK else "not a regular file"
+        raise FetchError(f"refusing archive member '{info.filename}': it is {kind}, which could point outside "
+                         "the target folder; the archive is not the one expected, so nothing was extracted")
 
 
 def safe_extract_all(archive: str | os.PathLike, target: str | os.PathLike) -> list[Path]:
@@ -235,24 +265,44 @@ def safe_extract_all(archive: str | os.PathLike, target: str | os.PathLike) -> l
     try:
         with zipfile.ZipFile(archive) as zf:
             plan = []
+            files: dict[Path, str] = {}
             for info in zf.infolist():
                 rel = _safe_member_name(info.filename)
+                _refuse_link(info)
                 dest = (target / rel).resolve()
                 if target != dest and target not in dest.parents:
                     raise FetchError(f"refusing archive member '{info.filename}': it escapes {target}")
                 plan.append((info, dest))
+                if not info.is_dir():
+                    files[dest] = info.filename
+            for info, dest in plan:  # a member that is a file and also the folder of another member
+                for parent in dest.parents:
+                    if parent in files:
+                        raise FetchError(f"refusing archive member '{info.filename}': '{files[parent]}' is a "
+                                         "file in the same archive; nothing was extracted")
             target.mkdir(parents=True, exist_ok=True)
-            for info, dest in plan:
-                if info.is_dir():
-                    dest.mkdir(parents=True, exist_ok=True)
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(dest, "wb") as fh:
-                    shutil.copyfileobj(src, fh)
-                mode = (info.external_attr >> 16) & 0o777
-                if mode:
-                    os.chmod(dest, mode)
-                out.append(dest)
+            made: list[Path] = []
+            try:
+                for info, dest in plan:
+                    if info.is_dir():
+                        dest.mkdir(parents=True, exist_ok=True)
+                        continue
+                    if dest.is_symlink():
+                        raise FetchError(f"refusing archive member '{info.filename}': {dest} is a symbolic link")
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    if not dest.exists():
+                        made.append(dest)
+                    with zf.open(info) as src, open(dest, "wb") as fh:
+                        shutil.copyfileobj(src, fh)
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode:
+                        os.chmod(dest, mode)
+                    out.append(dest)
+            except BaseException:
+                for p in made:  # leave nothing half-extracted behind
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                raise
     except zipfile.BadZipFile as exc:
         raise FetchError(f"{Path(archive).name} is not a valid zip archive ({exc}); it may be truncated.") from None
     return out
@@ -276,6 +326,16 @@ def fetch_public(entry: FileEntry, dest: str | os.PathLike, *, mirror: str | os.
     attempts: list[str] = []
     if mirror is not None:
         src = Path(mirror) / entry.path
+        if src.is_dir():
+            raise FetchError(
+                f"mirror path {src} is a folder, not a file (registry entry {entry.source}.{entry.key}). "
+                f"Put the file {entry.basename} itself there, or point `mirror`/COALITIONS_MIRROR at the right folder."
+            )
+        if src.is_symlink() and not src.exists():
+            raise FetchError(
+                f"mirror file {src} is a symbolic link to nothing ({os.readlink(src)}) (registry entry "
+                f"{entry.source}.{entry.key}). Replace it with the file {entry.path} or a link to an existing copy."
+            )
         if not src.is_file():
             raise FetchError(
                 f"mirror file not found: {src} (registry entry {entry.source}.{entry.key}). "
@@ -294,7 +354,8 @@ def fetch_public(entry: FileEntry, dest: str | os.PathLike, *, mirror: str | os.
                 with atomic_path(dest) as tmp:
                     if u.member:
                         # the archive is downloaded to a scratch folder and never kept
-                        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".archive.") as scratch:
+                        remove_stale_partials(dest.parent, ".archive.")
+                        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".archive.{os.getpid()}.") as scratch:
                             arch = Path(scratch) / "download.zip"
                             downloader(u.url, arch, retries=retries, timeout=timeout, progress=progress,
                                        label=entry.basename)
@@ -459,11 +520,58 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
 
 
 def read_archive_status(outdir: str | os.PathLike) -> dict:
+    """The archive's status.json; each file it lists is re-checked against its recorded sha256."""
     p = Path(outdir) / "status.json"
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
+        status = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CoalitionsError(f"{p} is missing: run the fetch_archive rule first") from None
+    except json.JSONDecodeError as exc:
+        raise CoalitionsError(f"{p} is not valid JSON ({exc}); delete {outdir} and run again to fetch it") from None
+    for info in (status.get("files") or {}).values() if status.get("available") else ():
+        if not info.get("sha256"):  # a status written by hand (tests' synthetic archives) records none
+            continue
+        f = Path(outdir) / info["name"]
+        actual = sha256_file(f) if f.is_file() else None
+        if actual != info.get("sha256"):
+            raise CoalitionsError(
+                f"{f} {'is missing' if actual is None else 'was changed after it was verified'} "
+                f"(recorded sha256 {info.get('sha256')}, now {actual}). Delete {outdir} and run again "
+                "(snakemake --forcerun fetch_archive) to fetch a verified copy."
+            )
+    return status
+
+
+def verify_cached(entry: FileEntry, raw: str | os.PathLike, provenance: str | os.PathLike) -> dict:
+    """Re-check a cached raw file against its provenance record before a reader trusts it.
+
+    The record (written by :func:`fetch_public` after verification) holds the sha256 of the bytes
+    kept; the file must still have it, and the record must be for the registry's current checksum.
+    """
+    raw, provenance = Path(raw), Path(provenance)
+    todo = (f"Delete {raw} and {provenance} and run again to fetch a verified copy "
+            f"(or: snakemake --forcerun {raw})")
+    try:
+        prov = json.loads(provenance.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CoalitionsError(f"{raw}: its provenance record {provenance} is missing, so it cannot be trusted. "
+                              + todo) from None
+    except json.JSONDecodeError as exc:
+        raise CoalitionsError(f"{provenance}: not valid JSON ({exc}). " + todo) from None
+    if not raw.is_file():
+        raise CoalitionsError(f"{raw}: cached file missing. " + todo)
+    actual = sha256_file(raw)
+    if actual != prov.get("sha256"):
+        raise CoalitionsError(
+            f"{raw} was changed after it was verified: sha256 now {actual}, recorded {prov.get('sha256')} "
+            f"in {provenance}. " + todo
+        )
+    if prov.get("expected") not in {entry.sha256, entry.sha256_lf_normalised} - {None}:
+        raise CoalitionsError(
+            f"{raw} was verified against sha256 {prov.get('expected')}, but config/sources.yaml now expects "
+            f"{entry.sha256} for {entry.source}.{entry.key}. " + todo
+        )
+    return prov
 
 
 def read_bytes_normalised(path: str | os.PathLike) -> io.BytesIO:

@@ -67,6 +67,57 @@ def _umask() -> int:
     return mask
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_partials(folder: str | os.PathLike, prefix: str, suffix: str = "",
+                          max_age_s: float = 3600.0) -> list[Path]:
+    """Remove temporary files (or folders) ``<prefix><pid>.<random><suffix>`` left by a killed run.
+
+    One is stale when the process whose id it carries no longer runs; a name without a process id
+    (older releases) when it is older than ``max_age_s``. A temporary file of a run still going on is
+    never touched.
+    """
+    import shutil
+    import time
+
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for p in folder.glob(f"{glob_escape(prefix)}*{glob_escape(suffix)}"):
+        head = p.name[len(prefix):].split(".", 1)[0]
+        pid = int(head) if head.isdigit() and int(head) > 0 else None
+        try:
+            stale = (not _pid_alive(pid)) if pid is not None else time.time() - p.lstat().st_mtime > max_age_s
+        except OSError:
+            continue
+        if pid == os.getpid() or not stale:
+            continue
+        with contextlib.suppress(OSError):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed.append(p)
+    if removed:
+        LOG.info("removed %d temporary file(s) left by an interrupted run in %s", len(removed), folder)
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; move it into place only if the block succeeds.
@@ -76,8 +127,10 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix or ".partial"
+    remove_stale_partials(target.parent, f".{target.name}.", suffix)  # left by a killed run
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or ".partial", dir=target.parent
+        prefix=f".{target.name}.{os.getpid()}.", suffix=suffix, dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -110,16 +163,10 @@ def write_json_atomic(target: str | os.PathLike, obj: Any) -> None:
 
 
 def read_yaml(path: str | os.PathLike) -> Any:
-    import yaml
+    """One YAML file, strictly: a duplicate key or a YAML tag is an error naming the file and line."""
+    from .strict_yaml import load
 
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise CoalitionsError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise CoalitionsError(f"{path}: not valid YAML: {exc}") from None
+    return load(path)
 
 
 def setup_logging(log_file: str | os.PathLike | None = None) -> None:

@@ -64,37 +64,28 @@ def split_section(section: Mapping[str, Any], origin: str) -> tuple[dict, dict]:
 
 
 def read_censor_cases(path: str | Path, origin: str) -> list[dict[str, Any]]:
-    """A censor case file as CensorCase mappings; every row must carry its source."""
-    p = Path(path)
-    try:
-        df = pd.read_csv(p, comment="#", dtype={"source": str})
-    except FileNotFoundError:
-        raise CoalitionsError(f"{origin}: censor case file {p} not found") from None
-    missing = [c for c in ("warnum", "ccode", "side", "source") if c not in df.columns]
-    if missing:
-        raise CoalitionsError(f"{p}: missing column(s) {missing} (needed: warnum, ccode, side, source)")
-    out = []
-    for i, r in df.iterrows():
-        if not isinstance(r["source"], str) or not r["source"].strip():
-            raise CoalitionsError(f"{p}, row {i + 2}: every case needs its source")
-        rule = str(r["rule"]) if "rule" in df.columns and isinstance(r.get("rule"), str) else p.stem
-        out.append({"warnum": int(r["warnum"]), "ccode": int(r["ccode"]), "side": int(r["side"]),
-                    "reason": f"{rule} ({p.stem})"})
-    return out
+    """A censor case file as CensorCase mappings, strictly validated (every row carries its source)."""
+    from .case_guard import read_censor_cases_strict
+
+    return read_censor_cases_strict(path, origin)
 
 
 def resolve(section: Mapping[str, Any], origin: str, root: str | Path = ".") -> dict[str, Any]:
     """The section with case files read into plain data (so a changed case file changes it)."""
     params, rules = split_section(section, origin)
     cases = list(params.get("censor_cases", []) or [])
-    for f in rules.get("censor_case_files", []) or []:
-        cases.extend(read_censor_cases(Path(root) / f, origin))
+    from .case_guard import case_file_path
+
+    for i, f in enumerate(rules.get("censor_case_files", []) or []):
+        cases.extend(read_censor_cases(case_file_path(f, root, origin, f"censor_case_files[{i}]"), origin))
     if cases:
         params["censor_cases"] = cases
     WeisigerCoding.from_dict(params, origin=origin)  # validate now: errors name the file and key
     ext = rules.get("extension_members")
     if ext is not None and not isinstance(ext, str):
         raise CoalitionsError(f"{origin}: extension_members must be the path of a members file, got {ext!r}")
+    if ext is not None:
+        case_file_path(ext, root, origin, "extension_members")
     return {"params": params, "exclude_sides": list(rules.get("exclude_sides", []) or []),
             "extension_members": ext,
             "drop_minor": bool(rules.get("drop_minor", False)),

@@ -157,10 +157,9 @@ def load_cases(folder: str | os.PathLike,
         raise CoalitionsError(f"{folder}: case folder not found (it should hold the weisiger_*.csv case files)")
     out: dict[str, pd.DataFrame] = {}
     for path in sorted(folder.glob("weisiger_*.csv")):
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", comment=None)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise CoalitionsError(f"{path}: cannot be read as a UTF-8 CSV file ({exc})") from None
+        from .case_guard import read_case_csv  # empty file, non-UTF-8 byte, bad line: file and line named
+
+        df = read_case_csv(path)
         out[path.stem] = validate_case_table(df, path.stem, str(path), war_participants)
     return out
 

@@ -164,6 +164,23 @@ def _check_call(node: ast.Call, text: str, names: set[str]) -> None:
     names.add(node.args[0].id)
 
 
+#: bounds of the filter language (a filter is a short condition; these keep parsing and checking safe)
+MAX_FILTER_LENGTH = 2000
+MAX_FILTER_DEPTH = 40
+
+
+def _depth(node: ast.AST) -> int:
+    """The nesting depth of an expression tree (iterative: no recursion limit)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_FILTER_DEPTH:
+            return d
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(n))
+    return deepest
+
+
 @dataclass(frozen=True)
 class _Compiled:
     text: str
@@ -179,10 +196,19 @@ def compile_where(text: str) -> _Compiled:
     """
     if not isinstance(text, str) or not text.strip():
         raise _ExprError("a filter must be a non-empty string")
+    if len(text) > MAX_FILTER_LENGTH:
+        raise _ExprError(f"a filter may have at most {MAX_FILTER_LENGTH} characters, this one has {len(text)} "
+                         f"({text[:40]!r}...); write it more simply")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise _ExprError(f"not a valid expression ({exc.msg}): {text!r}") from None
+    except (RecursionError, MemoryError):
+        raise _ExprError(f"a filter may nest at most {MAX_FILTER_DEPTH} levels deep ({text[:40]!r}...)") from None
+    depth = _depth(tree.body)
+    if depth > MAX_FILTER_DEPTH:
+        raise _ExprError(f"a filter may nest at most {MAX_FILTER_DEPTH} levels deep, this one nests {depth} "
+                         f"({text[:40]!r}...); write it more simply")
     names: set[str] = set()
     body = tree.body
     if isinstance(body, (ast.Name, ast.Constant)):
