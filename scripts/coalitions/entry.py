@@ -208,7 +208,7 @@ def weisiger_models(smk: Any) -> None:
 
 HENKE_TABLES = ("cow_states", "cow_system", "cow_igo_memberships", "igo_counts_state_year", "atop_dyad_year",
                 "atop_state_year", "polity5", "cow_nmc5", "cow_nmc6", "cow_nmc7", "capitals", "unga_idealpoints",
-                "cow_trade_national", "cow_contdird")
+                "cow_trade_national", "cow_contdird", "cow_diplomatic_exchange")
 
 
 @_entry
