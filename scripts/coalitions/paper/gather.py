@@ -1843,6 +1843,12 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
         elif not statuses["henke"]["available"]:
             paras.append(bib.paragraph(prose.HENKE_SPEC_UNKNOWN))
         paras += study_paragraphs(sd, baseline, bib)
+        if st.key == "henke":
+            from .henke_check import korea_1950_paragraph  # the 1950 check under every coding
+
+            k50 = korea_1950_paragraph(results, cl)
+            if k50:
+                paras.append(para(k50))
         if sd.original_hidden:
             paras.append(para("Results of the original-archive track were found, but the archive's status record "
                               "says it was not obtained; they are not shown."))

@@ -135,7 +135,13 @@ SCHEMA = TableSchema(
 def read_diplomatic_exchange(path: str) -> pd.DataFrame:
     """The CSV (CRLF line endings normalised, quoted header) as a typed table; codes kept as published."""
     raw = pd.read_csv(read_bytes_normalised(path), dtype=str, keep_default_na=False)
-    version = pd.to_numeric(raw["version"], errors="coerce").astype(float)
+    def _float(v: str) -> float:  # exact (round-trip) parsing: pandas' fast parser is off in the last bit
+        try:
+            return float(v)
+        except ValueError:
+            return float("nan")
+
+    version = raw["version"].map(_float).astype(float)
     return pd.DataFrame({
         "ccode1": to_int(raw["ccode1"]), "ccode2": to_int(raw["ccode2"]), "year": to_int(raw["year"]),
         "dr_at_1": to_int(raw["DR_at_1"]), "dr_at_2": to_int(raw["DR_at_2"]), "de": to_int(raw["DE"]),
