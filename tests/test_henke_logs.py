@@ -134,7 +134,9 @@ def test_a_failed_estimation_and_a_non_smcl_file(tmp_path):
 # ---------------------------------------------------------------------------------------------- the archive
 NEW_LOG = [Spec("logit", "joined", ["embeddedness", "defense", "polity2"], n_obs=960, n_clusters=120),
            Spec("probit", "joined", ["embeddedness", "defense", "polity2"], n_obs=960, n_clusters=120)]
-LAKE_LOG = [Spec("logit", "participation", ["embeddedness", "security_hierarchy"], n_obs=960, n_clusters=120)]
+LAKE_LOG = [Spec("logit", "participation", ["embeddedness", "security_hierarchy"], n_obs=960, n_clusters=120),
+            # a variable her session generated, not in the data file
+            Spec("probit", "participation", ["embeddedness", "generated_var"], n_obs=960, n_clusters=120)]
 
 
 def _dta(path: Path, outcome: str, covariates: list[str], seed: int) -> bytes:
@@ -183,7 +185,7 @@ def test_published_values_from_the_fetched_logs(archive):
     logs = archive_logs(out)
     assert set(logs) == {"log_new", "log_lake"} and all(lg.synthetic for lg in logs.values())
     pub = published_from_logs(logs)
-    assert set(pub["model_id"]) == {"log_new_01", "log_new_02", "log_lake_01"}  # the failed one has no table
+    assert set(pub["model_id"]) == {"log_new_01", "log_new_02", "log_lake_01", "log_lake_02"}  # not the tableless one
     for mid, want in (("log_new_01", new_printed[0]), ("log_new_02", new_printed[1]), ("log_lake_01", lake_printed[0])):
         sub = pub[pub["model_id"] == mid].set_index("term")
         for term, cells in want["terms"].items():
@@ -202,17 +204,22 @@ def test_the_logs_settle_the_original_track(archive):
     out, new_printed, _ = archive
     config_specs = load_specs(SPECS, "original")
     specs, table = log_specs(archive_logs(out))
-    assert [s.id for s in specs] == ["log_new_01", "log_new_02", "log_lake_01"]
+    assert [s.id for s in specs] == ["log_new_01", "log_new_02", "log_lake_01", "log_lake_02"]
     s = specs[0]
     assert (s.estimator, s.outcome, s.covariates, s.cluster, s.dataset) == (
         "logit", "joined", ("embeddedness", "defense", "polity2"), "ccode", "new_dataset")
     bad = table[~table["reproducible"]]
-    assert bad["model_id"].tolist() == ["log_lake_02"]
+    assert bad["model_id"].tolist() == ["log_lake_03"]
     assert "sample condition 'if year > 1990'" in bad["reason"].iloc[0]
     est, fits, table = run_original_track(out, archive_files(out), config_specs, allow_synthetic=True)
-    assert set(fits["model_id"]) == {"log_new_01", "log_new_02", "log_lake_01", "log_lake_02"}  # guesses replaced
+    assert set(fits["model_id"]) == {"log_new_01", "log_new_02", "log_lake_01", "log_lake_02", "log_lake_03"}
     st = fits.set_index("model_id")["status"]
-    assert (st[["log_new_01", "log_new_02", "log_lake_01"]] == "ok").all() and st["log_lake_02"] == "not_estimable"
+    assert (st[["log_new_01", "log_new_02", "log_lake_01"]] == "ok").all()
+    assert (st[["log_lake_02", "log_lake_03"]] == "not_estimable").all()
+    msg = fits.set_index("model_id")["message"]
+    assert "['generated_var'] are not in" in msg["log_lake_02"] and "if year > 1990" in msg["log_lake_03"]
+    assert table.set_index("model_id")["reproducible"].to_dict() == {
+        "log_new_01": True, "log_new_02": True, "log_lake_01": True, "log_lake_02": False, "log_lake_03": False}
     assert (fits.set_index("model_id").loc["log_new_01", "n_obs"]) == 960
     assert set(est["model_id"]) == {"log_new_01", "log_new_02", "log_lake_01"}
     with pytest.raises(CoalitionsError, match="this is test data"):

@@ -175,9 +175,27 @@ def run_original_track(archive_dir: str | Path, files: Mapping[str, str | Path],
     """The original track on her files with the specification her logs settle (:func:`original_specs`):
     ``(estimates, fits, log_models)``. Log estimations that cannot be re-estimated get a ``not_estimable``
     fit row with the reason."""
-    from .original import run_original
+    from .original import read_original, run_original
 
     specs, table = original_specs(archive_dir, config_specs)
+    # a command on variables her session created (gen, egen, ...) is reported, not an error of the whole track
+    from_log = set(table["model_id"])
+    columns = {}
+    for key in sorted({s_.dataset for s_ in specs if s_.id in from_log}):
+        if key in files:
+            columns[key] = set(read_original(files[key], allow_synthetic=allow_synthetic).columns)
+    keep = []
+    for s_ in specs:
+        missing = [c for c in s_.columns() if s_.id in from_log and s_.dataset in columns
+                   and c not in columns[s_.dataset]]
+        if missing:
+            i = table.index[table["model_id"] == s_.id]
+            table.loc[i, "reproducible"] = False
+            table.loc[i, "reason"] = (f"variable(s) {missing} are not in {Path(files[s_.dataset]).name} (created in "
+                                      "her Stata session?)")
+        else:
+            keep.append(s_)
+    specs = keep
     est, fits, _ = run_original(files, specs, coding=coding, allow_synthetic=allow_synthetic)
     skipped = table[~table["reproducible"].astype(bool)]
     if len(skipped):

@@ -403,7 +403,8 @@ def _parse_table(lines: list[str], start: int, est: Estimation) -> int:
     m = _COEF_HEAD.search(right)
     est.coef_label = m.group(1) if m else ""
     est.stat_label = "t" if re.search(r"\bt\b", right.split("P>")[0]) else "z"
-    se = "Std. Err." if "Std. Err." in right else ("Std. err." if "Std. err." in right else "")
+    sm = re.search(r"[Ss]td\. [Ee]rr\.", right)
+    se = sm.group(0) if sm else ""
     above = lines[start - 1] if start > 0 else ""
     est.se_label = (("Robust " if "Robust" in above else "") + se).strip()
     names = [*est.covariates, "_cons"]
