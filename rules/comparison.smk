@@ -8,6 +8,7 @@ COMPARISON_TABLES = [
     "codings",
     "status_changes",
     "survival_curves",
+    "henke_korea1950",
 ]
 
 

@@ -37,6 +37,7 @@ rule henke_original:
     output:
         estimates="results/{coding}/henke/original/estimates.csv",
         fits="results/{coding}/henke/original/fits.csv",
+        log_models="results/{coding}/henke/original/log_models.csv",
     log:
         "logs/{coding}/henke_original.log",
     conda:

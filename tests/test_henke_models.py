@@ -176,10 +176,10 @@ def test_run_rebuilt_from_the_built_tables(tables, tmp_path, results):
     folder.mkdir()
     for name in ("cow_states", "cow_system", "cow_igo_memberships", "igo_counts_state_year", "atop_dyad_year",
                  "atop_state_year", "polity5", "cow_nmc6", "capitals", "unga_idealpoints", "cow_trade_national",
-                 "cow_contdird"):
+                 "cow_contdird", "cow_diplomatic_exchange"):
         (folder / f"{name}.parquet").symlink_to(tables.path(name))
     pt = ParquetTables(folder)
-    assert len(pt) == 12 and "polity5" in list(pt)
+    assert len(pt) == 13 and "polity5" in list(pt)
     data, variables, est, fits = run_rebuilt(pt, ROOT / "config" / "cases" / "henke_operations.csv",
                                              ROOT / "config" / "cases" / "henke_contributors.csv", SPECS,
                                              {"lag_years": 0}, coding_name="baseline", origin="test")

@@ -88,6 +88,7 @@ def build_comparison(codings: Mapping[str, Coding], *, results: str | Path, weis
     base_part = effective_participants(results, "baseline")
     base_henke = pd.read_parquet(results / "baseline" / "henke" / "rebuilt" / "dataset.parquet")
     changes, rows = [], []
+    henke_data = {"baseline": base_henke}
     for name, c in codings.items():
         row = {"coding": name, "label": c.label, "proposed_by": c.proposed_by, "why": c.why,
                "file": f"config/codings/{name}.yaml", "sha256": c.sha256,
@@ -106,8 +107,12 @@ def build_comparison(codings: Mapping[str, Coding], *, results: str | Path, weis
         if name in henke_codings:
             other = pd.read_parquet(results / name / "henke" / "rebuilt" / "dataset.parquet")
             row["henke_country_operations_changed"] = henke_changes(base_henke, other)
+            henke_data[name] = other
         rows.append(row)
     out["codings"] = pd.DataFrame(rows)
+    from .henke.checks import korea_1950_table
+
+    out["henke_korea1950"] = korea_1950_table(henke_data, codings)
     out["status_changes"] = (pd.concat(changes, ignore_index=True) if changes else
                              participant_changes(base_part, base_part, "baseline"))
     outdir.mkdir(parents=True, exist_ok=True)

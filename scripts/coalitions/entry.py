@@ -245,7 +245,7 @@ def weisiger_models(smk: Any) -> None:
 
 HENKE_TABLES = ("cow_states", "cow_system", "cow_igo_memberships", "igo_counts_state_year", "atop_dyad_year",
                 "atop_state_year", "polity5", "cow_nmc5", "cow_nmc6", "cow_nmc7", "capitals", "unga_idealpoints",
-                "cow_trade_national", "cow_contdird")
+                "cow_trade_national", "cow_contdird", "cow_diplomatic_exchange")
 
 
 @_entry
@@ -276,7 +276,8 @@ def henke_original(smk: Any) -> None:
     import pandas as pd
 
     from .henke.models import load_specs, run_models
-    from .henke.original import archive_files, run_original
+    from .henke.logs import LOG_MODEL_COLUMNS, run_original_track
+    from .henke.original import archive_files
 
     coding = smk.wildcards.coding
     specs = load_specs(smk.input.models, "original")
@@ -287,9 +288,11 @@ def henke_original(smk: Any) -> None:
             "model_id": s.id, "status": "not_available", "track": "original", "coding": coding,
             "message": "original archive not obtained (its status.json says why)"} for s in specs],
             columns=fits.columns)
+        log_models = pd.DataFrame(columns=LOG_MODEL_COLUMNS)
     else:
-        est, fits, _ = run_original(files, specs, coding=coding)
-    for frame, path in ((est, smk.output.estimates), (fits, smk.output.fits)):
+        # her Stata logs, where the archive has them, settle the specification of the models on her files
+        est, fits, log_models = run_original_track(smk.input.archive, files, specs, coding=coding)
+    for frame, path in ((est, smk.output.estimates), (fits, smk.output.fits), (log_models, smk.output.log_models)):
         write_csv_atomic(frame, path)
 
 

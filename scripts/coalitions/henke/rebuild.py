@@ -8,7 +8,8 @@ contributors file lists the state for the operation, else 0.
 Diplomatic embeddedness (Henke: the count of all bilateral and multilateral institutional ties between the
 US and a third country at the date of the intervention) cannot be rebuilt in full: the bilateral
 agreements (treaties, executive agreements) have no public source in the offline mirror. What can be
-counted are the two multilateral/security components:
+counted are the two multilateral/security components and, as a proxy for the bilateral half, diplomatic
+representation:
 
 ``joint_igos``
     IGOs in which both the US and the state are members (COW IGO v3; full members by default, or full and
@@ -24,6 +25,20 @@ counted are the two multilateral/security components:
     ``alliance_components`` to count are configurable) that link the state and the US in either
     direction (ATOP directed dyad-years, 0-5). ``"shared_alliances"``: the number of ATOP alliances (ids)
     both belong to.
+``diplomatic_ties`` (a **proxy** for the bilateral component)
+    Diplomatic representation between the US and the state, both directions (COW Diplomatic Exchange
+    v2006.1): the US's representation at the state (``dipl_us_at_state``) and the state's at the US
+    (``dipl_state_at_us``), codes 0 none, 1 chargé d'affaires, 2 minister, 3 ambassador, 9 other. The data
+    come in waves (every five years from 1950; none in 1945): a covariate year uses the latest wave at or
+    before it, recorded in ``dipl_year_used`` (1950-1954 use 1950, 1990-1994 use 1990, 1945-1949 use 1940).
+    A state without a dyad with the US in that wave (not yet a state then) has no value (NaN), never zero.
+    ``diplomatic_measure="presence"`` (default): the number of directions in which a side is represented
+    (``dipl_presence``, 0-2; levels 1-3 count, and 9 only in 1950-1965, the codebook's ``DE`` rule).
+    ``"levels"``: the sum of the two levels (``dipl_level``, 0-6), missing where a direction is coded 9 (its
+    level is not known: in 1950-1965 COW recorded no levels, so every 1950-1965 wave is missing under
+    levels). From 1985 COW counts only resident ambassadors. Henke counted bilateral treaties and
+    agreements, which have no source in the data; diplomatic representation is a different, observable
+    bilateral tie, so every measure that uses it is labelled a proxy.
 
 Embeddedness variants (columns ``embeddedness_<variant>``; ``embeddedness`` is the one the coding picks):
 
@@ -35,7 +50,12 @@ Embeddedness variants (columns ``embeddedness_<variant>``; ``embeddedness`` is t
   with the US: separates ties to the US from a state's general propensity to join institutions, the
   concern Poast raises about cooperation on both sides of the regression);
 * ``agreements_only`` = bilateral agreements with the US: **not available**, the column is NaN and models
-  using it are not estimable. Missing data are never replaced by zeros.
+  using it are not estimable (no source of US treaties and agreements is in the data; diplomatic
+  representation is not an agreement: its bilateral-only variant is ``diplomatic_only``). Missing data are
+  never replaced by zeros;
+* ``igo_alliances_diplomatic`` = ``joint_igos + alliance_ties + diplomatic_ties`` (proxy: the bilateral
+  part is diplomatic representation, not treaties);
+* ``diplomatic_only`` = ``diplomatic_ties`` (the bilateral component alone, proxy).
 
 Controls at the covariate year (the start year, or ``lag_years`` before it): ATOP defence tie with the US
 (``defense``), Polity5 ``polity2``, CINC (NMC 6.0 by default), great-circle distance between capitals
@@ -58,7 +78,8 @@ from ..util import CoalitionsError
 from .cases import CONTRIBUTIONS, US
 
 EMBEDDEDNESS_VARIANTS = ("igo_plus_alliances", "igo_only", "agreements_only", "without_security_ties",
-                         "normalised")
+                         "normalised", "igo_alliances_diplomatic", "diplomatic_only")
+DIPLOMATIC_MEASURES = ("presence", "levels")
 ALLIANCE_TYPES = ("defense", "offense", "neutral", "nonagg", "consul")
 ALLIANCE_MEASURES = ("obligation_types", "shared_alliances")
 IGO_STATUS_SETS = {"full": (1,), "full_associate": (1, 2)}
@@ -85,6 +106,9 @@ class HenkeCoding:
     embeddedness
         which embeddedness variant the column ``embeddedness`` holds (see the module docstring);
         ``agreements_only`` makes every model using ``embeddedness`` not estimable.
+    diplomatic_measure
+        ``presence`` (directions with representation, 0-2) or ``levels`` (sum of the representation
+        levels, 0-6; no value where the level is not known) for ``diplomatic_ties``.
     alliance_components, alliance_measure
         which ATOP obligation types count as alliance ties, and whether ties are obligation types
         (``obligation_types``) or shared ATOP alliances (``shared_alliances``; components then unused).
@@ -114,6 +138,7 @@ class HenkeCoding:
     """
 
     embeddedness: str = "igo_plus_alliances"
+    diplomatic_measure: str = "presence"
     alliance_components: tuple[str, ...] = ALLIANCE_TYPES
     alliance_measure: str = "obligation_types"
     igo_statuses: str = "full"
@@ -170,6 +195,7 @@ class HenkeCoding:
                 kw[key] = tuple(v)
 
         choice("embeddedness", EMBEDDEDNESS_VARIANTS)
+        choice("diplomatic_measure", DIPLOMATIC_MEASURES)
         str_list("alliance_components", ALLIANCE_TYPES)
         choice("alliance_measure", ALLIANCE_MEASURES)
         choice("igo_statuses", tuple(IGO_STATUS_SETS))
@@ -205,7 +231,8 @@ class HenkeCoding:
 # ----------------------------------------------------------------------------------------------
 _TABLES_NEEDED = ("cow_states", "cow_system", "cow_igo_memberships", "igo_counts_state_year",
                   "atop_dyad_year", "atop_state_year",
-                  "polity5", "capitals", "unga_idealpoints", "cow_trade_national", "cow_contdird")
+                  "polity5", "capitals", "unga_idealpoints", "cow_trade_national", "cow_contdird",
+                  "cow_diplomatic_exchange")
 
 
 def _table(tables: Any, name: str) -> pd.DataFrame:
@@ -311,6 +338,45 @@ def _igo_covariates(memberships: pd.DataFrame, frame: pd.DataFrame, system: pd.D
     return out
 
 
+def diplomatic_wave_year(year: pd.Series | np.ndarray, waves) -> np.ndarray:
+    """The Diplomatic Exchange wave used for a covariate year: the latest wave at or before it (float; NaN
+    before the first wave). COW's waves are five years apart from 1950, with none in 1945."""
+    y = np.asarray(year, dtype=float)
+    w = np.sort(np.unique(np.asarray(waves, dtype=float)))
+    if w.size == 0:
+        raise ValueError("no Diplomatic Exchange waves")
+    i = np.searchsorted(w, y, side="right") - 1
+    return np.where(i >= 0, w[np.clip(i, 0, None)], np.nan)
+
+
+def _diplomatic_covariates(dipl: pd.DataFrame, keys: pd.DataFrame, coding: HenkeCoding) -> pd.DataFrame:
+    """Diplomatic representation between each key's state and the US in the wave at or before its year.
+
+    Reads the directed dyad (state, US): ``dr_at_1`` is the US's representation at the state, ``dr_at_2`` the
+    state's at the US (the reader has checked that the mirror dyad (US, state) agrees)."""
+    from ..readers.diplomatic import represented
+
+    wave = diplomatic_wave_year(keys["cov_year"], dipl["year"].astype("int64").unique())
+    out = pd.DataFrame(index=keys.index)
+    out["dipl_year_used"] = wave
+    d = dipl[dipl["ccode2"] == US][["ccode1", "year", "dr_at_1", "dr_at_2", "de"]].astype("int64")
+    d = d.set_index(["ccode1", "year"])
+    w_int = np.where(np.isnan(wave), -1, wave).astype("int64")
+    idx = pd.MultiIndex.from_arrays([keys["ccode"].astype("int64").to_numpy(), w_int])
+    got = d.reindex(idx)
+    us_at, at_us = got["dr_at_1"].to_numpy(dtype=float), got["dr_at_2"].to_numpy(dtype=float)
+    out["dipl_us_at_state"] = us_at
+    out["dipl_state_at_us"] = at_us
+    out["dipl_exchange"] = got["de"].to_numpy(dtype=float)
+    known = ~np.isnan(us_at) & ~np.isnan(at_us)
+    pres = represented(us_at, wave).astype(float) + represented(at_us, wave).astype(float)
+    out["dipl_presence"] = np.where(known, pres, np.nan)
+    level_known = known & (us_at != 9) & (at_us != 9)
+    out["dipl_level"] = np.where(level_known, us_at + at_us, np.nan)
+    out["diplomatic_ties"] = out["dipl_presence" if coding.diplomatic_measure == "presence" else "dipl_level"]
+    return out
+
+
 def _atop_us_ties(atop_dyad: pd.DataFrame, keys: pd.DataFrame, partner: int | pd.Series = US) -> pd.DataFrame:
     """ATOP obligation indicators between each key's state and ``partner`` in the covariate year,
     either direction (max over the two directed dyads); 0 when no ATOP dyad-year exists inside ATOP's
@@ -377,6 +443,11 @@ def covariates(tables: Any, keys: pd.DataFrame, coding: HenkeCoding) -> pd.DataF
     out["embeddedness_without_security_ties"] = out["joint_igos_nonsecurity"]
     out["embeddedness_normalised"] = out["joint_igos_share"]
     out["embeddedness_agreements_only"] = out["bilateral_agreements"]
+    dip = _diplomatic_covariates(_table(tables, "cow_diplomatic_exchange"), keys, coding)
+    for c in dip.columns:
+        out[c] = dip[c]
+    out["embeddedness_igo_alliances_diplomatic"] = out["joint_igos"] + out["alliance_ties"] + out["diplomatic_ties"]
+    out["embeddedness_diplomatic_only"] = out["diplomatic_ties"]
     out["embeddedness"] = out[f"embeddedness_{coding.embeddedness}"]
     # controls
     out["polity2"] = _state_year_value(_table(tables, "polity5"), keys, "polity2")
@@ -412,7 +483,9 @@ def covariates(tables: Any, keys: pd.DataFrame, coding: HenkeCoding) -> pd.DataF
 LAGGED = ("embeddedness", "embeddedness_igo_plus_alliances", "embeddedness_igo_only",
           "embeddedness_without_security_ties", "embeddedness_normalised", "embeddedness_agreements_only",
           "joint_igos", "alliance_ties", "igo_year_used", "defense", "polity2", "cinc", "log_cinc",
-          "distance_1000km", "idealpoint_distance", "log_trade")
+          "distance_1000km", "idealpoint_distance", "log_trade",
+          "embeddedness_igo_alliances_diplomatic", "embeddedness_diplomatic_only", "diplomatic_ties",
+          "dipl_year_used")
 
 _NOTES: dict[str, tuple[str, str]] = {
     "operation_id": ("rebuilt", "operation (config/cases/henke_operations.csv; the project's list, not Henke's)"),
@@ -444,7 +517,32 @@ _NOTES: dict[str, tuple[str, str]] = {
     "embeddedness_igo_only": ("proxy", "joint_igos only"),
     "embeddedness_without_security_ties": ("proxy", "joint non-security IGOs, no alliance ties"),
     "embeddedness_normalised": ("proxy", "joint_igos / total_igos (share of the state's IGOs shared with the US)"),
-    "embeddedness_agreements_only": ("not_available", "bilateral agreements only: not available (no source)"),
+    "embeddedness_agreements_only": ("not_available", "bilateral treaties and agreements only: not available (no "
+                                                      "source of US treaties and agreements in the data; diplomatic "
+                                                      "representation, a different bilateral tie, is the "
+                                                      "diplomatic_only variant)"),
+    "dipl_year_used": ("rebuilt", "COW Diplomatic Exchange wave used: the latest wave at or before the covariate "
+                                  "year (five-yearly from 1950, none in 1945)"),
+    "dipl_us_at_state": ("rebuilt", "level of US representation at the state (COW Diplomatic Exchange DR_at_1 of "
+                                    "the dyad (state, US): 0 none, 1 charge d'affaires, 2 minister, 3 ambassador, 9 "
+                                    "other); NaN if the state has no dyad with the US in the wave"),
+    "dipl_state_at_us": ("rebuilt", "level of the state's representation at the US (DR_at_2 of the dyad (state, "
+                                    "US); same codes)"),
+    "dipl_exchange": ("rebuilt", "COW's DE: either side represented (levels 1-3, or 9 in 1950-1965)"),
+    "dipl_presence": ("proxy", "directions with diplomatic representation between the US and the state (0-2); a "
+                               "proxy for Henke's bilateral ties: she counted treaties and agreements, this counts "
+                               "diplomatic representation"),
+    "dipl_level": ("proxy", "sum of the two representation levels (0-6), missing where a side is coded 9 (level "
+                            "not recorded, as in every exchange of 1950-1965); a proxy for Henke's bilateral ties "
+                            "(diplomatic representation, not treaties and agreements)"),
+    "diplomatic_ties": ("proxy", "diplomatic representation with the US as coded (diplomatic_measure: dipl_presence "
+                                 "or dipl_level); a proxy: Henke counted treaties and agreements, this counts "
+                                 "diplomatic representation"),
+    "embeddedness_igo_alliances_diplomatic": ("proxy", "joint_igos + alliance_ties + diplomatic_ties: the bilateral "
+                                                       "part is diplomatic representation, a proxy for Henke's "
+                                                       "treaties and agreements"),
+    "embeddedness_diplomatic_only": ("proxy", "diplomatic_ties only (diplomatic representation with the US, a proxy "
+                                              "for Henke's bilateral treaties and agreements)"),
     "defense": ("rebuilt", "ATOP defence obligation between the state and the US (either direction)"),
     "polity2": ("rebuilt", "Polity5 polity2 (missing for states under 500,000 people)"),
     "cinc": ("rebuilt", "CINC (COW National Material Capabilities; table per nmc_table)"),
@@ -469,6 +567,8 @@ def _variables_table(data: pd.DataFrame, coding: HenkeCoding) -> pd.DataFrame:
         if base == "embeddedness":
             status, note = _NOTES[f"embeddedness_{coding.embeddedness}"]
             note = f"embeddedness as coded ({coding.embeddedness}): {note}"
+            if coding.embeddedness in ("igo_alliances_diplomatic", "diplomatic_only"):
+                note += f" (diplomatic_measure: {coding.diplomatic_measure})"
         elif base.startswith("atop_") and base.endswith("_us"):
             status, note = "rebuilt", f"ATOP {base[5:-3]} obligation with the US (either direction, 0/1)"
         elif base in _NOTES:

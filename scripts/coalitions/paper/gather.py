@@ -673,9 +673,14 @@ def _published_cells(sd: StudyData, model_id: str, terms: list[str]) -> tuple[di
                      "be read; none is guessed).")
     else:
         missing = sum(1 for t in terms if cells[t]["est"] == NA_TABLE)
-        txt = "Published values: from the article" + (f" ({', '.join(where)})" if where else "")
-        if note_src:
-            txt += f"; {note_src}"
+        from ..henke.logs import LOG_NOTE_PREFIXES
+
+        if note_src and note_src.startswith(LOG_NOTE_PREFIXES):
+            txt = f"Published values: {note_src}"
+        else:
+            txt = "Published values: from the article" + (f" ({', '.join(where)})" if where else "")
+            if note_src:
+                txt += f"; {note_src}"
         if missing:
             txt += f"; {plural(missing, 'term')} not available in {src}"
         notes.append(txt + ".")
@@ -1728,6 +1733,10 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
     cl = codings["labels"]
     order = [r["coding"] for r in codings["rows"]]
     sds = {st.key: StudyData(st, results, config, statuses[st.key], order, cl) for st in STUDIES}
+    if archive_dir is not None and statuses["henke"]["available"]:
+        from ..henke.logs import published_with_logs  # her published numbers, read from her Stata logs
+
+        sds["henke"].published = published_with_logs(sds["henke"].published, archive_dir / "henke2017")
     for sd in sds.values():
         for c in sd.codings:
             cl.setdefault(c, c)
@@ -1834,6 +1843,12 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
         elif not statuses["henke"]["available"]:
             paras.append(bib.paragraph(prose.HENKE_SPEC_UNKNOWN))
         paras += study_paragraphs(sd, baseline, bib)
+        if st.key == "henke":
+            from .henke_check import korea_1950_paragraph  # the 1950 check under every coding
+
+            k50 = korea_1950_paragraph(results, cl)
+            if k50:
+                paras.append(para(k50))
         if sd.original_hidden:
             paras.append(para("Results of the original-archive track were found, but the archive's status record "
                               "says it was not obtained; they are not shown."))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..schema import TableSchema, write_table
 from ..util import CoalitionsError
-from . import cow, other
+from . import cow, diplomatic, other
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ TABLES: dict[str, TableSpec] = {
                                    other.PS_MINDIST_SCHEMA),
     "archigos_leaders": TableSpec("peacesciencer", "archigos", other.read_ps_archigos, other.PS_ARCHIGOS_SCHEMA),
     "gml_mid_participants": TableSpec("peacesciencer", "gml_part", other.read_ps_gml, other.PS_GML_SCHEMA),
+    "cow_diplomatic_exchange": TableSpec("cow_diplomatic_exchange", "dyad_years", diplomatic.read_diplomatic_exchange,
+                                         diplomatic.SCHEMA),
     "peacesciencer_versions": TableSpec("peacesciencer", "ps_data_version", other.read_ps_versions,
                                         other.PS_VERSIONS_SCHEMA),
 }
