@@ -44,6 +44,8 @@ rule comparison:
         codings_dir=lambda w, input: os.path.dirname(input.codings[0]),
     log:
         "logs/comparison.log",
+    benchmark:
+        "benchmarks/comparison.tsv"
     conda:
         CONDA_ENV
     script:

@@ -13,6 +13,8 @@ rule fetch_public:
         entry=lambda w: entry_params(PUBLIC_FILES[w.relpath]),
     log:
         "logs/fetch/{relpath}.log",
+    benchmark:
+        "benchmarks/fetch/{relpath}.tsv"
     conda:
         CONDA_ENV
     retries: 0
@@ -33,6 +35,8 @@ rule fetch_archive:
         timeout=DOWNLOAD["timeout"],
     log:
         "logs/fetch/{archive}.log",
+    benchmark:
+        "benchmarks/fetch/{archive}.tsv"
     conda:
         CONDA_ENV
     script:

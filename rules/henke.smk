@@ -39,6 +39,8 @@ rule henke_original:
         fits="results/{coding}/henke/original/fits.csv",
     log:
         "logs/{coding}/henke_original.log",
+    benchmark:
+        "benchmarks/{coding}/henke_original.tsv"
     conda:
         CONDA_ENV
     script:

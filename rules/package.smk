@@ -11,6 +11,8 @@ rule package:
         "results/replication-package.zip",
     log:
         "logs/package.log",
+    benchmark:
+        "benchmarks/package.tsv"
     conda:
         CONDA_ENV
     script:

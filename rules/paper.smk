@@ -16,6 +16,8 @@ rule paper:
         pdf=BUILD_PDF,
     log:
         "logs/paper.log",
+    benchmark:
+        "benchmarks/paper.tsv"
     conda:
         CONDA_ENV
     script:

@@ -44,6 +44,8 @@ rule weisiger_original:
         coding=lambda w: CODINGS[w.coding].weisiger_resolved,
     log:
         "logs/{coding}/weisiger_original.log",
+    benchmark:
+        "benchmarks/{coding}/weisiger_original.tsv"
     conda:
         CONDA_ENV
     script:

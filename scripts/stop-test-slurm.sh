@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Stop the single-node Slurm of scripts/start-test-slurm.sh: slurmd, slurmctld and (if that script
+# started it) munged, each by the PID in its pid file. Safe to call when nothing runs.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+state="${1:-${SLURM_TEST_DIR:-$root/.slurm-test}}"
+[ -d "$state" ] || exit 0
+
+stop_pid() {  # name pidfile
+  local pid
+  [ -s "$2" ] || return 0
+  pid="$(cat "$2")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+    echo "test slurm: stopped $1 ($pid)" >&2
+  fi
+  rm -f "$2"
+}
+
+stop_pid slurmd "$state/slurmd.pid"
+stop_pid slurmctld "$state/slurmctld.pid"
+if [ -e "$state/started-munged" ]; then
+  stop_pid munged /run/munge/munged.pid
+  rm -f "$state/started-munged"
+fi
+exit 0
