@@ -19,6 +19,9 @@ rule henke_rebuilt:
         fits="results/{coding}/henke/rebuilt/fits.csv",
     params:
         coding=lambda w: CODINGS[w.coding].henke,
+    resources:
+        mem_mb=1000,
+        runtime=15,
     log:
         "logs/{coding}/henke_rebuilt.log",
     benchmark:
@@ -37,6 +40,9 @@ rule henke_original:
     output:
         estimates="results/{coding}/henke/original/estimates.csv",
         fits="results/{coding}/henke/original/fits.csv",
+    resources:
+        mem_mb=500,
+        runtime=10,
     log:
         "logs/{coding}/henke_original.log",
     benchmark:

@@ -41,6 +41,9 @@ rule multiverse_shard:
         index=r"[1-9][0-9]*",
         n=r"[1-9][0-9]*",
     threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=60,
     log:
         "logs/multiverse/{study}_{index}_of_{n}.log",
     benchmark:
@@ -49,6 +52,11 @@ rule multiverse_shard:
         CONDA_ENV
     script:
         "../scripts/rules/multiverse_shard.py"
+
+
+# the gather only concatenates the shards: not worth a cluster job
+localrules:
+    multiverse_run,
 
 
 rule multiverse_run:
@@ -64,6 +72,9 @@ rule multiverse_run:
         origin=MULTIVERSE_FILE,
     wildcard_constraints:
         study="|".join(MULTIVERSE),
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/multiverse/{study}.log",
     benchmark:
@@ -89,6 +100,9 @@ for _study in MULTIVERSE:
             study=_study,
             section=MULTIVERSE[_study].raw,
             origin=MULTIVERSE_FILE,
+        resources:
+            mem_mb=1000,
+            runtime=10,
         log:
             f"logs/multiverse/{_study}_plot.log",
         benchmark:

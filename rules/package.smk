@@ -9,6 +9,9 @@ rule package:
         multiverse=rules.multiverse.input,
     output:
         "results/replication-package.zip",
+    resources:
+        mem_mb=1000,
+        runtime=20,
     log:
         "logs/package.log",
     benchmark:

@@ -9,7 +9,9 @@ the offline mirror of the public data, it measures, one after the other:
 (b) ``noop``       the same command again: nothing should run;
 (c) ``swap``       one coding file edited (``--swap-coding``/``--swap-key``/``--swap-value``), then the
                    build again; the jobs Snakemake schedules (``-n`` first) must all depend on that coding;
-(d) ``multiverse_<study>``  every universe of one study (``results/multiverse/<study>_*``, forced);
+(d) ``multiverse_<study>``  every universe of one study (``results/multiverse/<study>_*``, forced): its
+                   shards (``multiverse_shards`` of config/config.yaml, or ``--shards N``), the gather and
+                   the curves; reported with the number of universes and universes per second;
 (e) ``single_<study>``      one coding (baseline) of that study (its per-coding jobs, forced);
 (f) ``inprocess``  the computations of (a) in ONE Python process: every job script Snakemake generated in
                    (a) (kept with ``--skip-script-cleanup``) executed in the order the jobs started, with
@@ -303,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="where to make the copy (default: a new temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy (its logs/ and results/)")
     ap.add_argument("--out", default=str(ROOT / "results" / "benchmark.json"), help="JSON report (%(default)s)")
+    ap.add_argument("--shards", type=int, default=None,
+                    help="multiverse_shards for the multiverse steps (default: the workflow's config)")
     ap.add_argument("--swap-coding", default="exit_tolerance_30")
     ap.add_argument("--swap-key", default="exit_tolerance_days")
     ap.add_argument("--swap-value", default="45", help="new value (YAML)")
@@ -359,9 +363,18 @@ def main(argv: list[str] | None = None) -> int:
                  "not_dependent_jobs": not_dependent})
 
     # (d) every universe of each study; (e) one coding of each study
+    from coalitions.multiverse import load_multiverse
+
+    mv_config = load_multiverse(wd / "config" / "multiverse.yaml", root=wd)
+    shard_conf = [*conf, f"multiverse_shards={args.shards}"] if args.shards else conf
     for s in STUDIES:
-        step(f"multiverse_{s}", [*smk, f"results/multiverse/{s}_summary.json", *cores, "--forcerun",
-                                 "multiverse_run", f"multiverse_plot_{s}", *conf])
+        r = step(f"multiverse_{s}", [*smk, f"results/multiverse/{s}_summary.json", *cores, "--forcerun",
+                                     "multiverse_shard", "multiverse_run", f"multiverse_plot_{s}", *shard_conf])
+        r["universes"] = mv_config[s].n_universes
+        r["shards"] = r["jobs"].get("multiverse_shard")
+        r["universes_per_s"] = round(r["universes"] / r["wall_s"], 2) if r["wall_s"] else None
+        print(f"[benchmark] multiverse_{s}: {r['universes']} universes in {r['shards']} shard(s), "
+              f"{r['universes_per_s']} universes/s", flush=True)
     single_targets = {
         "weisiger": ([f"results/baseline/weisiger/{t}/{f}" for t in ("rebuilt", "original")
                       for f in ("estimates.csv", "fits.csv")], ["weisiger_rebuilt", "weisiger_original", "weisiger_models"]),
@@ -396,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 steps[f"multiverse_{s}"]["peak_process_mb"]) / 1024, 3)
            for s in STUDIES},
         "full_vs_inprocess": ratio("full", "inprocess"),
+        **{f"universes_per_s_{s}": steps[f"multiverse_{s}"].get("universes_per_s") for s in STUDIES},
     }
     checks = {
         "noop_vs_full": (ratios["noop_vs_full"], TARGETS["noop_vs_full"]),

@@ -5,8 +5,8 @@
 #   bash scripts/stop-test-slurm.sh  [STATE_DIR]     stop what this script started (by PID)
 #
 # Installs Debian's munge, slurmctld, slurmd and slurm-client with apt-get when they are missing (needs
-# root), writes a minimal slurm.conf into STATE_DIR (default: .slurm-test/ in the project; the system's
-# /etc/slurm is never touched), starts munged (unless one is running), slurmctld and slurmd on 127.0.0.1
+# root), writes a minimal slurm.conf into STATE_DIR (default: .slurm-test/ in the project) and to
+# /etc/slurm/slurm.conf (unless a slurm.conf this script did not write is there), starts munged (unless one is running), slurmctld and slurmd on 127.0.0.1
 # without systemd, and waits until the node is idle. No accounting database: the profile asks squeue.
 #
 # Exit status: 0 = running; 3 = the packages cannot be installed here (STATE_DIR/unavailable says why,
@@ -76,6 +76,16 @@ DefMemPerCPU=1000
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+# Slurm's default place for it too: the executor's job step drops SLURM_* variables (SLURM_CONF among
+# them) before it calls srun inside a job, so srun there reads /etc/slurm/slurm.conf. A slurm.conf that
+# this script did not write is never replaced.
+sys_conf=/etc/slurm/slurm.conf
+if [ -e "$sys_conf" ] && ! head -1 "$sys_conf" | grep -q "^# Written by scripts/start-test-slurm.sh"; then
+  echo "test slurm: $sys_conf exists and was not written by this script; not replacing it" >&2
+  exit 1
+fi
+mkdir -p /etc/slurm
+cp "$conf" "$sys_conf"
 export SLURM_CONF="$conf"
 
 # munge: the package created the key; start the daemon unless one is already answering

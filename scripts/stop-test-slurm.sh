@@ -25,4 +25,9 @@ if [ -e "$state/started-munged" ]; then
   stop_pid munged /run/munge/munged.pid
   rm -f "$state/started-munged"
 fi
+# the copy of its slurm.conf in Slurm's default place, if it is still the one start-test-slurm.sh wrote
+if [ -f /etc/slurm/slurm.conf ] && head -1 /etc/slurm/slurm.conf | grep -q "^# Written by scripts/start-test-slurm.sh" \
+   && cmp -s /etc/slurm/slurm.conf "$state/slurm.conf"; then
+  rm -f /etc/slurm/slurm.conf
+fi
 exit 0
