@@ -46,7 +46,7 @@ report: setup
 	$(SMK) --report results/report.html $(CFG)
 
 bench: setup
-	$(BIN)/python scripts/benchmark.py $(if $(MIRROR),--mirror $(abspath $(MIRROR)))
+	$(BIN)/python scripts/benchmark.py $(if $(MIRROR),--mirror $(abspath $(MIRROR))) $(BENCH_ARGS)
 
 clean:
 	rm -rf results/*/ resources/ logs/ benchmarks/ .snakemake/
