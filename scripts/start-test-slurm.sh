@@ -5,7 +5,7 @@
 #   bash scripts/stop-test-slurm.sh  [STATE_DIR]     stop what this script started (by PID)
 #
 # Installs Debian's munge, slurmctld, slurmd and slurm-client with apt-get when they are missing (needs
-# root), writes a minimal slurm.conf into STATE_DIR (default: .slurm-test/ in the project) and to
+# root), writes a minimal slurm.conf into STATE_DIR (default: /var/lib/slurm/coalitions-test as root) and to
 # /etc/slurm/slurm.conf (unless a slurm.conf this script did not write is there), starts munged (unless one is running), slurmctld and slurmd on 127.0.0.1
 # without systemd, and waits until the node is idle. No accounting database: the profile asks squeue.
 #
@@ -14,8 +14,11 @@
 # start (STATE_DIR/*.log say why; the tests then fail rather than skip).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-state="${1:-${SLURM_TEST_DIR:-$root/.slurm-test}}"
+# the state folder must be reachable by the slurm user: by default under /var/lib/slurm (as root)
+if [ "$(id -u)" = 0 ]; then default_state=/var/lib/slurm/coalitions-test; else default_state="$root/.slurm-test"; fi
+state="${1:-${SLURM_TEST_DIR:-$default_state}}"
 mkdir -p "$state"
+chmod 755 "$state"
 state="$(cd "$state" && pwd)"
 rm -f "$state/unavailable"
 

@@ -3,7 +3,9 @@
 # started it) munged, each by the PID in its pid file. Safe to call when nothing runs.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-state="${1:-${SLURM_TEST_DIR:-$root/.slurm-test}}"
+# the state folder must be reachable by the slurm user: by default under /var/lib/slurm (as root)
+if [ "$(id -u)" = 0 ]; then default_state=/var/lib/slurm/coalitions-test; else default_state="$root/.slurm-test"; fi
+state="${1:-${SLURM_TEST_DIR:-$default_state}}"
 [ -d "$state" ] || exit 0
 
 stop_pid() {  # name pidfile

@@ -43,12 +43,13 @@ def _sinfo_ok(env: dict[str, str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def slurm_env(root: Path, tmp_path_factory):
+def slurm_env(root: Path):
     env = dict(os.environ)
     if _sinfo_ok(env):  # a running Slurm (.ci/run starts one)
         yield env
         return
-    state = tmp_path_factory.mktemp("slurm")
+    # the script's own default folder (one the slurm user can reach; a pytest temporary folder is not)
+    state = Path("/var/lib/slurm/coalitions-test") if os.getuid() == 0 else root / ".slurm-test"
     proc = subprocess.run(["bash", str(root / "scripts" / "start-test-slurm.sh"), str(state)], capture_output=True,
                           text=True, timeout=600)
     if proc.returncode == 3:
