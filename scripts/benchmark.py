@@ -461,8 +461,9 @@ def main(argv: list[str] | None = None) -> int:
         print("jobs of the swap that do not depend on the swapped coding:")
         for j in not_dependent:
             print(f"  {j['rule']}: {j['output']}")
-    print(f"\nswap: {args.swap_coding}.yaml {study}.{args.swap_key}: {old} -> {args.swap_value}; jobs "
-          f"{swap['jobs']}")
+    if not args.only_multiverse:
+        print(f"\nswap: {args.swap_coding}.yaml {study}.{args.swap_key}: {old} -> {args.swap_value}; jobs "
+              f"{swap['jobs']}")
     print(f"load average before {load_before}, after {load_after} ({os.cpu_count()} CPUs)")
 
     report = {
