@@ -34,7 +34,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(call q,$(VENV))
 	$(call q,$(BIN)/pip) install --quiet --upgrade pip
-	$(call q,$(BIN)/pip) install --quiet -e '.[test]'
+	$(call q,$(BIN)/pip) install --quiet -e '.[test,slurm]'
 	touch $(call q,$@)
 
 # R with the survival package (independent check of the Cox estimator) and a TeX engine for the
@@ -58,7 +58,7 @@ report: setup
 	$(CHECK) $(SMK) --report results/report.html $(CFGFILE) $(CFG)
 
 bench: setup
-	$(call q,$(BIN)/python) scripts/benchmark.py $(if $(MIRROR_),--mirror $(call ABS,$(MIRROR_)))
+	$(call q,$(BIN)/python) scripts/benchmark.py $(if $(MIRROR_),--mirror $(call ABS,$(MIRROR_))) $(BENCH_ARGS)
 
 clean:
 	rm -rf results/*/ resources/ logs/ benchmarks/ .snakemake/

@@ -43,8 +43,13 @@ rule comparison:
         weisiger_codings=WEISIGER_CODINGS,
         henke_codings=HENKE_CODINGS,
         codings_dir=lambda w, input: os.path.dirname(input.codings[0]),
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/comparison.log",
+    benchmark:
+        "benchmarks/comparison.tsv"
     conda:
         CONDA_ENV
     script:

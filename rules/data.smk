@@ -1,4 +1,15 @@
-"""Data layer: fetch every registry file (verified), then one clean, validated table per dataset."""
+"""Data layer: fetch every registry file (verified), then one clean, validated table per dataset.
+
+Resources (mem_mb, runtime in minutes) of every rule of the workflow are set from the figures that
+`benchmark:` records in benchmarks/ (max_rss, wall time) for a default build on a 2-core machine, with
+at least two times headroom; they are what a cluster run (profiles/slurm) asks the scheduler for.
+"""
+
+# downloads run where Snakemake runs: compute nodes of a cluster often have no internet
+localrules:
+    fetch_public,
+    fetch_archive,
+
 
 
 rule fetch_public:
@@ -11,8 +22,13 @@ rule fetch_public:
         retries=DOWNLOAD["retries"],
         timeout=DOWNLOAD["timeout"],
         entry=lambda w: entry_params(PUBLIC_FILES[w.relpath]),
+    resources:
+        mem_mb=500,
+        runtime=30,
     log:
         "logs/fetch/{relpath}.log",
+    benchmark:
+        "benchmarks/fetch/{relpath}.tsv"
     conda:
         CONDA_ENV
     retries: 0
@@ -31,8 +47,13 @@ rule fetch_archive:
         server=config.get("dataverse_server"),
         retries=DOWNLOAD["retries"],
         timeout=DOWNLOAD["timeout"],
+    resources:
+        mem_mb=500,
+        runtime=30,
     log:
         "logs/fetch/{archive}.log",
+    benchmark:
+        "benchmarks/fetch/{archive}.tsv"
     conda:
         CONDA_ENV
     script:
@@ -49,6 +70,9 @@ rule clean_table:
     params:
         rows=lambda w: REGISTRY.file(TABLES[w.table].source, TABLES[w.table].file).rows,
         entry=lambda w: entry_params(REGISTRY.file(TABLES[w.table].source, TABLES[w.table].file)),
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/clean/{table}.log",
     benchmark:

@@ -19,6 +19,9 @@ rule henke_rebuilt:
         fits="results/{coding}/henke/rebuilt/fits.csv",
     params:
         coding=lambda w: CODINGS[w.coding].henke,
+    resources:
+        mem_mb=1000,
+        runtime=15,
     log:
         "logs/{coding}/henke_rebuilt.log",
     benchmark:
@@ -38,8 +41,13 @@ rule henke_original:
         estimates="results/{coding}/henke/original/estimates.csv",
         fits="results/{coding}/henke/original/fits.csv",
         log_models="results/{coding}/henke/original/log_models.csv",
+    resources:
+        mem_mb=500,
+        runtime=10,
     log:
         "logs/{coding}/henke_original.log",
+    benchmark:
+        "benchmarks/{coding}/henke_original.tsv"
     conda:
         CONDA_ENV
     script:

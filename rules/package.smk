@@ -9,8 +9,13 @@ rule package:
         multiverse=rules.multiverse.input,
     output:
         "results/replication-package.zip",
+    resources:
+        mem_mb=1000,
+        runtime=20,
     log:
         "logs/package.log",
+    benchmark:
+        "benchmarks/package.tsv"
     conda:
         CONDA_ENV
     script:

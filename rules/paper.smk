@@ -14,8 +14,13 @@ rule paper:
         **PAPER_OUTPUTS,
     params:
         pdf=BUILD_PDF,
+    resources:
+        mem_mb=1000,
+        runtime=20,
     log:
         "logs/paper.log",
+    benchmark:
+        "benchmarks/paper.tsv"
     conda:
         CONDA_ENV
     script:

@@ -17,6 +17,9 @@ rule weisiger_rebuilt:
     params:
         coding=lambda w: CODINGS[w.coding].weisiger_resolved,
         cases_dir=lambda w, input: os.path.dirname(input.cases[0]),
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/{coding}/weisiger_rebuilt.log",
     benchmark:
@@ -43,8 +46,13 @@ rule weisiger_original:
         status="results/{coding}/weisiger/original/status.json",
     params:
         coding=lambda w: CODINGS[w.coding].weisiger_resolved,
+    resources:
+        mem_mb=500,
+        runtime=10,
     log:
         "logs/{coding}/weisiger_original.log",
+    benchmark:
+        "benchmarks/{coding}/weisiger_original.tsv"
     conda:
         CONDA_ENV
     script:
@@ -59,6 +67,9 @@ rule weisiger_models:
         estimates="results/{coding}/weisiger/{track}/estimates.csv",
         fits="results/{coding}/weisiger/{track}/fits.csv",
         survival="results/{coding}/weisiger/{track}/survival.csv",
+    resources:
+        mem_mb=1000,
+        runtime=15,
     log:
         "logs/{coding}/weisiger_models_{track}.log",
     benchmark:

@@ -289,7 +289,11 @@ def test_editing_the_multiverse_config_reruns_only_that_studys_multiverse(built)
         assert rc == 0, out[-3000:]
         rules = {j["rule"] for j in jobs}
         assert {"multiverse_run", "multiverse_plot_henke"} <= rules, out[-3000:]
-        assert rules <= {"multiverse_run", "multiverse_plot_henke", "multiverse"} | CROSS_CODING, out[-3000:]
+        assert rules <= {"multiverse_shard", "multiverse_run", "multiverse_plot_henke", "multiverse"} | CROSS_CODING, \
+            out[-3000:]
         assert [j["wildcards"] for j in jobs if j["rule"] == "multiverse_run"] == ["study=henke"]
+        # every shard of Henke's multiverse, and none of Weisiger's
+        shards = [j["wildcards"] for j in jobs if j["rule"] == "multiverse_shard"]
+        assert shards and all(w.startswith("study=henke,") for w in shards), shards
     finally:
         edit.restore()

@@ -72,10 +72,10 @@ def test_conda_environment_installs_the_project_and_a_supported_python(pyproject
     assert sys.version_info[:2] >= (int(lo[1]), int(lo[2])) and sys.version_info[:2] < (int(hi[1]), int(hi[2]))
 
 
-@pytest.mark.parametrize("group", ["dependencies", "test"])
+@pytest.mark.parametrize("group", ["dependencies", "test", "slurm"])
 def test_installed_versions_equal_the_pins(pyproject: dict, group: str) -> None:
     specs = (pyproject["project"]["dependencies"] if group == "dependencies"
-             else pyproject["project"]["optional-dependencies"]["test"])
+             else pyproject["project"]["optional-dependencies"][group])
     wrong = {}
     for name, pin in _pins(specs, f"pyproject.toml {group}").items():
         try:

@@ -12,8 +12,8 @@ keeps its sign and significance across most universes it does not hinge on any o
 Work is shared between universes. A universe's coding is split into the parameters that change how the
 data are *built* and those that can be applied to the built data (a sample restriction, a column
 choice): the data are built once per distinct set of build parameters and every universe that shares
-them reuses the result; all universes of a study run in one process (optionally a small pool of forked
-workers, one build group per task). What can be applied after the build, and why that is exact:
+them reuses the result; the universes of a study (or of one of its shards, :mod:`coalitions.multiverse_shards`)
+run in one process (optionally a small pool of forked workers, one build group per task). What can be applied after the build, and why that is exact:
 
 Weisiger (rebuilt track)
     ``exclude_wars``: the periods of a war are built from that war's own participants, so dropping whole
@@ -22,8 +22,11 @@ Weisiger (rebuilt track)
     exit coding is built once per universe group, but a war's periods depend only on that war's
     participants (and the coding's non-exit parameters, :data:`EXIT_FIELDS` aside), so the periods of a war
     coded alike in several universes are built once (64 codings x 38 wars share 63 distinct war pieces).
-    Every run checks the assembled periods of one group against a direct ``build_periods`` and builds all
-    groups directly if they differ. ``exclude_sides``/``drop_minor`` are data rules of the coding
+    The participants themselves depend only on the exit and spell rules, not on the covariate and clock
+    fields (:data:`PERIOD_ONLY_FIELDS`: NMC and Polity sources, windows, the new-leader reference, the time
+    origin), so build groups that differ only there share one participants table. Every run checks one
+    shared participants table and the assembled periods of one group against direct builds and builds
+    directly if they differ. ``exclude_sides``/``drop_minor`` are data rules of the coding
     (``coalitions.weisiger.apply``); ``extension_members`` appends Henke's post-2003 cases as the
     ``weisiger_rebuilt`` job does.
 Henke
@@ -571,6 +574,18 @@ EXIT_FIELDS = ("exit_tolerance_days", "side_change_is_exit", "side_change_max_da
                "exclude_wars", "late_join_days")
 
 
+#: WeisigerCoding fields that ``build_participants`` does not read (they change the periods' covariates or
+#: clock only): universes whose codings differ only here share one participants table. Every other field,
+#: including any added later, is part of the participants' key.
+PERIOD_ONLY_FIELDS = ("time_origin", "recexit_window_days", "recexit2_window_days", "minor_threshold",
+                      "demdum_threshold", "newlead_reference", "newlead_window_days", "nmc_table", "nmc_fill_years",
+                      "polity_table", "ctrend_windows")
+
+
+def _participants_key(params: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in params.items() if k not in PERIOD_ONLY_FIELDS}, sort_keys=True, default=str)
+
+
 def _period_key(params: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in params.items() if k not in EXIT_FIELDS}, sort_keys=True, default=str)
 
@@ -583,6 +598,33 @@ def _war_hash(part: pd.DataFrame) -> str:
     h = hashlib.sha1(",".join(map(str, g.columns)).encode())
     h.update(hash_pandas_object(g, index=False).to_numpy().tobytes())
     return h.hexdigest()
+
+
+def _war_hashes(part: pd.DataFrame) -> dict[int, str]:
+    """:func:`_war_hash` of every war of a participants table at once (the row hashes are computed once for
+    the whole table; a row's hash depends on that row only, so each war's fingerprint is the one
+    :func:`_war_hash` gives for that war's rows alone)."""
+    from pandas.util import hash_pandas_object
+
+    g = part.reset_index(drop=True)
+    cols = ",".join(map(str, g.columns)).encode()
+    rows = hash_pandas_object(g, index=False).to_numpy()
+    out: dict[int, str] = {}
+    for w, idx in g.groupby("warnum", sort=True).indices.items():
+        h = hashlib.sha1(cols)
+        h.update(rows[idx].tobytes())
+        out[int(w)] = h.hexdigest()
+    return out
+
+
+def _group_war_hashes(key: str) -> dict[int, str]:
+    """The war fingerprints of a build group's participants (computed once per participants table)."""
+    cache = _STATE.setdefault("war_hashes", {})
+    pkey = _participants_key(_STATE["groups"][key][0]["build_params"]) if _STATE.get("participants_shared", True) \
+        else key
+    if pkey not in cache:
+        cache[pkey] = _war_hashes(_STATE["participants"][key])
+    return cache[pkey]
 
 
 def _weisiger_participants(key: str) -> tuple[str, Any]:
@@ -611,7 +653,8 @@ def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], 
     sub = part[part["warnum"].isin(wars)]
     per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params))
     pk = _period_key(params)
-    return {(pk, int(w), _war_hash(part[part["warnum"] == w])): per[per["warnum"] == w] for w in wars}
+    hashes = _group_war_hashes(key)
+    return {(pk, int(w), hashes[int(w)]): per[per["warnum"] == w] for w in wars}
 
 
 def _assemble_periods(key: str) -> pd.DataFrame:
@@ -620,7 +663,8 @@ def _assemble_periods(key: str) -> pd.DataFrame:
     params = st["groups"][key][0]["build_params"]
     part = st["participants"][key]
     pk = _period_key(params)
-    frames = [st["pieces"][(pk, int(w), _war_hash(g))] for w, g in part.groupby("warnum", sort=True)]
+    hashes = _group_war_hashes(key)
+    frames = [st["pieces"][(pk, int(w), hashes[int(w)])] for w in sorted(part["warnum"].unique())]
     per = pd.concat(frames, ignore_index=True) if frames else st["empty_periods"]
     return per.sort_values(["warnum", "coalid", "idvar", "start"], kind="stable").reset_index(drop=True)
 
@@ -639,11 +683,40 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
     st = _STATE
     ok_keys = [k for k in keys if "error" not in st["groups"][k][0]]
     st["participants"], st["participants_error"] = {}, {}
-    for key, res in _map(_weisiger_participants, ok_keys, workers):
+    # one participants table per distinct participants key (groups differing in period-only fields share it)
+    pkeys = {k: _participants_key(st["groups"][k][0]["build_params"]) for k in ok_keys}
+    first = list({pk: k for k, pk in reversed(list(pkeys.items()))}.values())
+    built_parts = dict(_map(_weisiger_participants, first, workers))
+    by_pkey = {pkeys[k]: res for k, res in built_parts.items()}
+    for key in ok_keys:
+        res = by_pkey[pkeys[key]]
         if isinstance(res, BaseException):
             st["participants_error"][key] = res  # fails the group's rebuilt track only
         else:
             st["participants"][key] = res
+    borrowed = [k for k in ok_keys if k not in built_parts and k in st["participants"]]
+    if borrowed:
+        # self-check: a group that borrowed its participants, against a direct build of its own
+        probe = max(borrowed, key=lambda k: (sum(1 for f in PERIOD_ONLY_FIELDS if f in st["groups"][k][0]["build_params"]),
+                                             k))
+        _, direct = _weisiger_participants(probe)
+        same = not isinstance(direct, BaseException)
+        if same:
+            try:
+                pd.testing.assert_frame_equal(st["participants"][probe], direct)
+            except AssertionError:
+                same = False
+        if not same:
+            LOG.warning("weisiger multiverse: shared participants differ from a direct build; building the "
+                        "participants of every group directly")
+            for key, res in _map(_weisiger_participants, ok_keys, workers):
+                st["participants"].pop(key, None)
+                st["participants_error"].pop(key, None)
+                if isinstance(res, BaseException):
+                    st["participants_error"][key] = res
+                else:
+                    st["participants"][key] = res
+            st["participants_shared"] = False
     # which group computes which (war, participants) piece: the first that needs it
     todo: dict[str, list[int]] = {}
     seen: set[tuple[str, int, str]] = set()
@@ -652,8 +725,8 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
             continue
         part = st["participants"][key]
         pk = _period_key(st["groups"][key][0]["build_params"])
-        for w, g in part.groupby("warnum", sort=True):
-            piece = (pk, int(w), _war_hash(g))
+        for w, h in _group_war_hashes(key).items():
+            piece = (pk, int(w), h)
             if piece not in seen:
                 seen.add(piece)
                 todo.setdefault(key, []).append(int(w))
@@ -698,7 +771,10 @@ def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         periods, variables = _assemble_periods(key), variables_table(coding)
     else:
         periods, variables = build_periods(st["tables"], part, coding)
-    validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
+    checked = st.setdefault("participants_checked", set())
+    if id(part) not in checked:  # a participants table shared by several groups is checked once
+        validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
+        checked.add(id(part))
     validate(periods, PERIODS_SCHEMA, "rebuilt Weisiger periods")
     validate(variables, VARIABLES_SCHEMA, "rebuilt Weisiger variables")
     missing = [v for v in variables["column"] if v not in periods.columns]

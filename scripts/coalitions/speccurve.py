@@ -4,7 +4,9 @@ A specification curve shows one key coefficient in every universe of the multive
 (:mod:`coalitions.multiverse`): the top panel the estimates with their 95% confidence intervals, sorted
 from smallest to largest and coloured by sign and significance at 5%; the bottom panel, aligned with it,
 a dot matrix of the coding choices (one row per value of each switch; a dark dot where the universe
-takes that value). A reader sees at once whether the estimate keeps its sign across the coding rules
+takes that value). With more than :data:`BINNED_ABOVE` universes the curve is binned: the sorted estimates
+as a line in the band of their confidence intervals, and beneath, per switch value, the share of universes
+taking it in each bin of the sorted order (shaded from white, none, to black, all). A reader sees at once whether the estimate keeps its sign across the coding rules
 the debate proposed, and which choices move it. The universe of the published coding is marked.
 
 Figures are deterministic (byte-identical on every render of the same table): matplotlib's Agg/SVG
@@ -49,6 +51,12 @@ RC: dict[str, Any] = {
 COLORS = {"positive": "#1f5fa8", "negative": "#b2182b", "ns": "#9a9a9a", "baseline": "#000000",
           "active": "#222222", "inactive": "#dddddd", "band": "#f3f3f3", "baseline_band": "#fbe9b7"}
 ALPHA = 0.05
+#: above this many estimable universes the curve is drawn binned: the estimates as a line in a band of their
+#: confidence intervals, and beneath, for each switch value, the share of the universes taking it in each of
+#: at most :data:`N_BINS` bins of the sorted order (a dot per universe and setting would be unreadable, and
+#: the files would grow with the number of universes)
+BINNED_ABOVE = 256
+N_BINS = 64
 
 
 SCALES = ("coefficient", "per_sd")
@@ -138,6 +146,10 @@ def plot_spec_curve(table: pd.DataFrame, term: str, switches: Sequence[Any], out
                 text += "\n" + _wrap(first if len(first) <= 240 else first[:237] + "...", 100)
             ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=7.5)
             ax.set_axis_off()
+        elif n_ok > BINNED_ABOVE:
+            fig = Figure(figsize=(width, top_h + row_h * n_rows + 0.9), layout="constrained")
+            _binned(fig, ok, n_ok, n_all, switches, ylabels, ypos, groups, top_h, row_h, n_rows,
+                    title or f"Specification curve: {label}", estimate_label)
         else:
             fig = Figure(figsize=(width, top_h + row_h * n_rows + 0.9), layout="constrained")
             gs = fig.add_gridspec(2, 1, height_ratios=[top_h, row_h * n_rows + 0.2])
@@ -215,7 +227,79 @@ def plot_spec_curve(table: pd.DataFrame, term: str, switches: Sequence[Any], out
                 fig.savefig(tmp, format=fmt, metadata=meta)
     baseline = ok[ok["is_baseline"].astype(bool)] if ("is_baseline" in ok and n_ok) else ok.iloc[0:0]
     return {"term": term, "track": track, "scale": scale, "universes": n_all, "shown": n_ok,
+            "binned": n_ok > BINNED_ABOVE,
             "baseline_estimate": float(baseline["estimate"].iloc[0]) if len(baseline) else None}
+
+
+def _binned(fig: Any, ok: pd.DataFrame, n_ok: int, n_all: int, switches: Sequence[Any],
+            ylabels: list[tuple[str, bool]], ypos: dict[tuple[str, str], int], groups: list[tuple[int, int]],
+            top_h: float, row_h: float, n_rows: int, title: str, estimate_label: str) -> None:
+    """The curve of many universes: a line and CI band on top, a heat map of switch shares beneath."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    gs = fig.add_gridspec(2, 1, height_ratios=[top_h, row_h * n_rows + 0.2])
+    ax = fig.add_subplot(gs[0])
+    axm = fig.add_subplot(gs[1], sharex=ax)
+    fig.suptitle(title, fontsize=9)
+    x = np.arange(1, n_ok + 1)
+    est = ok["estimate"].to_numpy(float)
+    lo, hi = ok["conf_low"].to_numpy(float), ok["conf_high"].to_numpy(float)
+    pv = ok["p_value"].to_numpy(float)
+    cats = np.array([_category(e, p) for e, p in zip(est, pv)])
+    ax.axhline(0.0, color="#555555", lw=0.6, ls="--", zorder=1)
+    for cat in ("ns", "negative", "positive"):
+        m = cats == cat
+        if m.any():
+            ax.fill_between(x, lo, hi, where=m, color=COLORS[cat], alpha=0.35, lw=0, step="mid", zorder=2)
+    ax.plot(x, est, color="#222222", lw=0.8, zorder=3)
+    base = ok.index[ok["is_baseline"].astype(bool)].tolist() if "is_baseline" in ok else []
+    for xb in base:
+        ax.axvline(x[xb], color=COLORS["baseline"], lw=0.6, ls=":", zorder=4)
+        ax.scatter([x[xb]], [est[xb]], s=40, facecolors="none", edgecolors=COLORS["baseline"], linewidths=0.9,
+                   zorder=5)
+    handles = [Patch(color=COLORS["positive"], alpha=0.35, lw=0, label=f"95% CI, positive, p < {ALPHA:g}"),
+               Patch(color=COLORS["negative"], alpha=0.35, lw=0, label=f"negative, p < {ALPHA:g}"),
+               Patch(color=COLORS["ns"], alpha=0.35, lw=0, label="not significant"),
+               Line2D([], [], color="#222222", lw=0.8, label="estimate")]
+    if base:
+        handles.append(Line2D([], [], marker="o", ls="", mfc="none", mec=COLORS["baseline"], ms=6,
+                              label="published coding"))
+    ax.legend(handles=handles, loc="upper left", frameon=False, ncol=len(handles), handletextpad=0.3,
+              columnspacing=0.9)
+    ax.set_ylabel(estimate_label)
+    ax.set_xlim(0.5, n_ok + 0.5)
+    ax.tick_params(axis="x", labelbottom=False)
+    # beneath: share of the universes of each bin (of the sorted order) that take each switch value
+    n_bins = min(N_BINS, n_ok)
+    edges = np.linspace(0, n_ok, n_bins + 1).round().astype(int)
+    share = np.zeros((n_rows, n_bins))
+    rows_of = np.full((len(ok), len(switches)), -1)
+    for j, s in enumerate(switches):
+        rows_of[:, j] = [ypos.get((s.name, str(v)), -1) for v in ok[s.name]]
+    for b in range(n_bins):
+        part = rows_of[edges[b]:edges[b + 1]]
+        for j in range(len(switches)):
+            r = part[:, j]
+            r = r[r >= 0]
+            if len(r):
+                share[:, b] += np.bincount(r, minlength=n_rows) / len(part)
+    for gi, (a, b) in enumerate(groups):
+        if gi % 2 == 1:
+            axm.axhspan(a - 0.5, b + 0.5, color=COLORS["band"], zorder=0, lw=0)
+    axm.imshow(share, aspect="auto", cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest",
+               extent=(0.5, n_ok + 0.5, n_rows - 0.5, -0.5), zorder=1)
+    axm.set_ylim(n_rows - 0.5, -0.5)
+    axm.set_yticks(np.arange(n_rows))
+    axm.set_yticklabels([t for t, _ in ylabels])
+    for tick, (_, is_base) in zip(axm.get_yticklabels(), ylabels):
+        tick.set_fontweight("bold" if is_base else "normal")
+    axm.set_xlabel(f"Universes sorted by the estimate ({n_ok} of {n_all} shown); shade: share of the universes in "
+                   f"each of {n_bins} bins taking the value; bold: published coding")
+    axm.tick_params(axis="x", labelsize=6)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+        axm.spines[spine].set_visible(False)
 
 
 def _wrap(text: str, width: int) -> str:

@@ -1388,7 +1388,9 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
     stem = f"{key}_spec_curve_{term}" if primary or not track else f"{key}_{track}_spec_curve_{term}"
     png, svg = mv_dir / f"{stem}.png", mv_dir / f"{stem}.svg"
     caption = (f"Specification curve of {lab}{where} ({sd.study.name}): estimates with 95% confidence intervals, "
-               "sorted; filled markers are significant at the 5% level. Beneath: the switch settings of each universe.")
+               "sorted; filled markers are significant at the 5% level. Beneath: the switch settings of each universe "
+               "(with many universes: a band of the intervals, and the share of universes taking each setting in "
+               "bins of the sorted order).")
     if png.is_file() and not multi_model:
         figures[fig_id] = {"id": fig_id, "kind": "file", "source_png": str(png),
                            "source_svg": str(svg) if svg.is_file() else None,

@@ -143,11 +143,10 @@ def _units(war: pd.DataFrame, coding: WeisigerCoding) -> pd.DataFrame:
 
 def _max_simultaneous(g: pd.DataFrame) -> int:
     """The largest number of distinct states of one side fighting on the same day."""
-    best = 0
-    for t in g["unit_start"]:
-        on = g.loc[(g["unit_start"] <= t) & (g["unit_end"] >= t), "ccode"].nunique()
-        best = max(best, on)
-    return best
+    start, end = g["unit_start"].to_numpy(), g["unit_end"].to_numpy()
+    ccode = g["ccode"].to_numpy()
+    on = (start[None, :] <= start[:, None]) & (end[None, :] >= start[:, None])  # row: a start day t
+    return max((len(np.unique(ccode[row])) for row in on), default=0)
 
 
 def coalition_sides(units: pd.DataFrame) -> pd.DataFrame:
