@@ -1181,6 +1181,7 @@ def survival_section(results: Path, sd: StudyData | None, baseline: str, figures
     if "dropped" in df.columns:
         dropped = sorted({str(v) for v in df["dropped"] if not is_missing(v)})
         if dropped:
+            dropped = [humanise(d, sd.labels) if sd is not None else d for d in dropped]
             about.append(f"The curves come from the variant of the model without {join_words(dropped, 'or')}, "
                          "the variables that are missing or inestimable on that track.")
     if "note" in df.columns:
@@ -1614,7 +1615,7 @@ def unavailable_phrase(status: dict[str, Any]) -> str:
     low = reason.lower()
     date = status.get("date")
     on = f" on {_human_date(date)}" if date else ""
-    rerun = "re-run with `snakemake --cores 8 --forcerun fetch_archive`"
+    rerun = "re-run with snakemake --cores 8 --forcerun fetch_archive"
     if not status.get("known", True):
         return f"has no record of a download attempt; {rerun} to fetch it"
     if any(k in low for k in ("connection", "max retries", "resolve", "unreachable", "name or service",
