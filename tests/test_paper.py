@@ -320,9 +320,10 @@ def test_unavailable_weisiger_archive_empties_its_columns(tmp_path):
                       '"dataset_doi": "doi:10.7910/DVN/DUFHM1"}\n', encoding="utf-8")
     out = _render(tree, tmp_path / "out", pdf=False)
     tex, page = Path(out["tex"]).read_text(), _html_text(Path(out["html"]))
-    assert "The original replication archive of Weisiger (2016)" in _before_abstract(tex)
+    assert re.search(r"The original replication archives? of Weisiger \(2016\)", _before_abstract(tex))
     head = page[: page.index('class="abstract"')]
-    assert "The original replication archive of Weisiger (2016)" in head and "unreachable" in head
+    assert "Weisiger (2016) (doi:10.7910/DVN/DUFHM1) and Henke (2017)" in head and "unreachable" in head
+    assert head.count("could not be downloaded") == 1          # one notice for both archives
     assert "offline build (test)" not in head and "offline build (test)" in page[page.index('id="sec-provenance"'):]
     # results of the original track exist in the tree, but none of them is shown
     est = pd.read_csv(tree["results"] / "comparison" / "weisiger_estimates.csv")

@@ -162,6 +162,8 @@ def proposer_group(proposed_by: str) -> str:
     if not s:
         return "Not stated"
     s = re.split(r"[;,(]| \d{4}", s, maxsplit=1)[0].strip()
+    if s.lower() == "this project":
+        return "this project"
     return s or "Not stated"
 
 
@@ -203,13 +205,16 @@ def _why(sd: Any, vs: VariableStatus, model: str, term: str, track: str, coding:
     var = sd.variants.get((model, track, coding))
     v = vs.get(term, track, coding)
     if v and v["status"] == "not_available":
-        return "not measurable from public data" if track == "rebuilt" else "not in the data"
+        note = humanise(v.get("note", ""), labels).rstrip(". ")
+        base = "not measurable from public data" if track == "rebuilt" else "not in the data"
+        return f"{sd.label(term)} is {base}" + (f": {note[:1].lower() + note[1:]}" if note else "")
     if var and var.get("dropped"):
         toks = _dropped_tokens(var["dropped"])
         why = toks.get(term)
         if why is not None:
             if "separat" in why:
-                return "it separates exits perfectly here"
+                prox = " (the proxy)" if v and v["status"] == "proxy" else ""
+                return f"{sd.label(term)}{prox} separates exits perfectly, so it has no finite estimate"
             return why or "left out of the estimable variant"
     return "no coefficient in the estimated model"
 
@@ -427,10 +432,10 @@ def _term_sentence(sd: Any, term: str, facts: list[dict], base: dict | None, bas
         est_alts = [f for f in alts if f["est"] is not None]
         why = max(set(whys), key=whys.count) if whys else "no estimate"
         if not est_alts:
-            return (f"{lab} cannot be estimated under the baseline or any alternative coding ({why}), so whether "
-                    "the coding rules change it cannot be said from these data.")
-        return (f"{lab} cannot be estimated under the baseline ({why}); it is estimated only under "
-                f"{join_words([f['label'] for f in est_alts])}.")
+            return (f"{lab} cannot be estimated under the baseline or any alternative coding, so whether the coding "
+                    f"rules change it cannot be said from these data; the reason: {why}.")
+        return (f"{lab} cannot be estimated under the baseline, so there is no reference for a verdict; it is "
+                f"estimated only under {join_words([f['label'] for f in est_alts])}. The reason: {why}.")
     bdesc = f"{direction(base['est'], base['p'])} under the baseline ({num(base['est'], 'coef')}, SE {num(base['se'], 'se')})"
     if n == 0:
         return f"{lab} is {bdesc}; no alternative coding has been run."
@@ -483,15 +488,29 @@ def discussion(answers: list[dict], mv: dict, statuses: dict) -> list[list[dict]
                           if r["term"] == t), t) for t in f["keys"]]
             keys = join_words(labs)
             trw = "rebuilt" if f["track"] == "rebuilt" else "original-archive"
-            s = [f"For {a['name']} on the {trw} track, {count(n_changed)} of {count(n_pairs)} combinations of an "
-                 f"alternative coding and a key term ({keys}) change the conclusion at the 5% level"]
-            if changed:
-                s[0] += ": " + "; ".join(f"the changes come from {join_words(sorted(v))} ({k})"
-                                         for k, v in changed.items())
-            s[0] += "."
-            if n_ne:
-                s.append(f"In {count(n_ne)} of them the key term cannot be estimated, so the question stays open there "
-                         "until the variable can be measured.")
+            n_judged = n_pairs - n_ne
+            if n_pairs and not n_judged:
+                s = [f"For {a['name']} on the {trw} track, none of the {count(n_pairs)} combinations of an alternative "
+                     f"coding and a key term ({keys}) can be judged: the key terms cannot be estimated there, so the "
+                     "question stays open until they can be measured."]
+            else:
+                s = [f"For {a['name']} on the {trw} track, {count(n_changed)} of the {count(n_judged)} combinations of an "
+                     f"alternative coding and a key term ({keys}) that can be estimated change the conclusion at the 5% "
+                     "level"]
+                if changed:
+                    s[0] += ": " + "; ".join(f"the changes come from {join_words(sorted(v))} ({k})"
+                                             for k, v in changed.items())
+                s[0] += "."
+                if n_ne:
+                    s.append(f"In {count(n_ne)} further {'combination' if n_ne == 1 else 'combinations'} the key term "
+                             "cannot be estimated, so the question stays open there.")
+            ctrl = [t for t in f["terms"] if t not in f["keys"]]
+            c_pairs = [x for t in ctrl for x in f["facts"][t] if x["coding"] != f["codings"][0] and x["est"] is not None
+                       and x["verdict"] not in ("no reference",)]
+            if c_pairs:
+                moved = [x for x in c_pairs if x["verdict"] in ("weaker", "stronger", "reversed")]
+                s.append(f"Of the {count(len(c_pairs))} estimable combinations of an alternative coding and another term of "
+                         f"the model, {count(len(moved))} change sign or significance at 5%.")
             paras.append([{"t": "text", "v": " ".join(s)}])
     for st in mv.get("studies", []):
         for b in st.get("blocks", [])[:1]:

@@ -1649,12 +1649,21 @@ def _short_reason(reason: Any, limit: int = 240) -> str:
 # =========================================================================== abstract and notices
 def notices(sds: dict[str, StudyData], statuses: dict[str, dict], checks: list[dict]) -> list[dict[str, Any]]:
     out = []
-    for st in STUDIES:
+    missing = [st for st in STUDIES if not statuses[st.key]["available"]]
+    phrases = {st.key: unavailable_phrase(statuses[st.key]) for st in missing}
+    if len(missing) > 1 and len(set(phrases.values())) == 1:
+        names = join_words([st.name + (f" ({statuses[st.key]['dataset_doi']})" if statuses[st.key].get("dataset_doi")
+                                       else "") for st in missing])
+        out.append({"kind": "archive_unavailable", "study": ",".join(st.key for st in missing), "para": para(
+            f"The original replication archives of {names} {phrases[missing[0].key]}; the paper therefore reports "
+            "the rebuilt track only (the raw messages are in the provenance appendix).")})
+        missing = []
+    for st in missing:
         s = statuses[st.key]
         if not s["available"]:
             doi = f" ({s['dataset_doi']})" if s.get("dataset_doi") else ""
             out.append({"kind": "archive_unavailable", "study": st.key, "para": para(
-                f"The original replication archive of {st.name}{doi} {unavailable_phrase(s)}; the paper therefore "
+                f"The original replication archive of {st.name}{doi} {phrases[st.key]}; the paper therefore "
                 "reports the rebuilt track only (the raw message is in the provenance appendix).")})
     synth = []
     for st in STUDIES:
@@ -1675,7 +1684,8 @@ def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, 
     """The abstract: what was re-estimated, and the answer (read from the answer tables)."""
     s = []
     n_cod = len(codings["rows"])
-    groups = sorted({proposer_group(r["proposed_by"]) for r in codings["rows"] if not r["is_baseline"]})
+    groups = sorted({proposer_group(r["proposed_by"]) for r in codings["rows"] if not r["is_baseline"]},
+                    key=lambda g: (g == "this project", g))
     under = (f"under {plural(n_cod, 'coding-rule set')}" if n_cod else "(no coding-rule set has been run yet)")
     s.append(f"Do the coding rules contested in the 2017 International Studies Quarterly symposium change the "
              f"conclusions of Weisiger's study of coalition exit and of Henke's study of US coalition building? We "
@@ -1695,8 +1705,9 @@ def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, 
             b = f["base"][t]
             alts = [x for x in f["facts"][t] if x["coding"] != f["codings"][0]]
             if b is None:
+                why = next((x["why"] for x in f["facts"][t] if x["why"]), "")
                 s.append(f"{lab} cannot be estimated from the {'rebuilt' if f['track'] == 'rebuilt' else 'original'} "
-                         "data under the baseline.")
+                         f"data under the baseline" + (f": {why}." if why else "."))
                 continue
             same = sum(1 for x in alts if x["verdict"] == "same")
             s.append(f"{lab} is {direction(b['est'], b['p'])} under the baseline and keeps that under "
@@ -1704,8 +1715,9 @@ def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, 
     for st in mv.get("studies", []):
         for b in st.get("blocks", [])[:1]:
             c = b["counts"]
-            s.append(f"In {count(c['neg'])} of {count(c['total'])} universes of the multiverse of {st['study']}, the "
-                     f"coefficient of {b['label']} is negative and significant at the 5% level.")
+            s.append(f"In the multiverse of {st['study']}, {b['label']} is significant at the 5% level in "
+                     f"{count(c['neg'] + c['pos'])} of {count(c['total'])} universes ({count(c['neg'])} negative, "
+                     f"{count(c['pos'])} positive).")
     s.append("Published coefficients are reported only where they were read from the articles; otherwise they are "
              "marked as not available.")
     return [para(*s)]
