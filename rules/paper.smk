@@ -10,6 +10,13 @@ rule paper:
         published=["config/published/weisiger2016.csv", "config/published/henke2017.csv"],
         provenance=expand("resources/provenance/{relpath}.json", relpath=sorted(PUBLIC_FILES)),
         archives=expand("resources/original/{archive}", archive=sorted(ARCHIVES)),
+        # the answer's variable status, the case browser and the multiverse explorer of the HTML version
+        variables=expand("results/{coding}/weisiger/rebuilt/variables.csv", coding=WEISIGER_CODINGS)
+        + expand("results/{coding}/henke/rebuilt/variables.csv", coding=HENKE_CODINGS),
+        participants=expand("results/{coding}/weisiger/rebuilt/participants.csv", coding=WEISIGER_CODINGS),
+        henke_datasets=expand("results/{coding}/henke/rebuilt/dataset.csv", coding=HENKE_CODINGS),
+        henke_cases=sorted(str(p) for p in Path("config/cases").glob("henke_*.csv")),
+        multiverse_config="config/multiverse.yaml",
     output:
         **PAPER_OUTPUTS,
     params:

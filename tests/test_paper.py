@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SDE = 1_700_000_000
 HAVE_TEX = bool(shutil.which("latexmk") and shutil.which("pdflatex") and shutil.which("bibtex"))
 DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+SCRIPTS = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 
 
 def _render(tree: dict[str, Path], out: Path, *, pdf: bool, sde: int = SDE, **kw) -> dict:
@@ -44,8 +45,8 @@ def _render(tree: dict[str, Path], out: Path, *, pdf: bool, sde: int = SDE, **kw
 
 
 def _html_text(path: Path) -> str:
-    """The HTML without its embedded images (base64 can contain any letters)."""
-    return DATA_URI.sub("data:image/png;base64,", path.read_text(encoding="utf-8"))
+    """The HTML without its embedded images (base64 can contain any letters) and its inline scripts and data."""
+    return SCRIPTS.sub("", DATA_URI.sub("data:image/png;base64,", path.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +144,9 @@ def test_html_has_no_placeholders_and_is_self_contained(rendered):
     # self-contained: every image is embedded, no stylesheet or script is fetched
     imgs = re.findall(r'<img [^>]*src="([^"]*)"', raw)
     assert imgs and all(s.startswith("data:image/png;base64,") for s in imgs)
-    assert "<link" not in raw and "<script" not in raw and "@import" not in raw
+    assert "<link" not in raw and "@import" not in raw
+    assert not re.search(r"<script[^>]*\bsrc=", raw)            # scripts are inline
+    assert 'id="explorer-data"' in raw and "fetch(" not in raw and "XMLHttpRequest" not in raw
     assert not re.search(r'src="(https?:)?//', raw)
 
 
@@ -163,10 +166,15 @@ def test_tex_has_no_placeholders(rendered):
 
 def test_sections_and_citations(rendered):
     tex = Path(rendered["tex"]).read_text(encoding="utf-8")
-    for sec in ("Introduction", "Data and sources", "Coding rules", "Results for Weisiger (2016)",
-                "Results for Henke (2017)", "Multiverse", "Participants whose status changes between codings",
-                "Provenance"):
-        assert f"\\section{{{sec}}}" in tex
+    for sec in ("Introduction", "The answer: do the coding rules change the conclusions?", "Multiverse", "Discussion",
+                "Results by model", "Data, sources and variables", "Coding rules",
+                "Participants whose status changes between codings", "Provenance"):
+        assert f"\\section{{{sec}}}" in tex, sec
+    for sub in ("Results for Weisiger (2016)", "Results for Henke (2017)"):
+        assert f"\\subsection{{{sub}}}" in tex
+    # the answer comes first: its tables before the appendix, the per-model tables after it
+    assert tex.index("tab-answer-weisiger-rebuilt") < tex.index("\\appendix") < tex.index("tab-weisiger-t2-full")
+    assert re.search(r"\\caption\{([^}]*)\}", tex).group(1).startswith("Does the coding rule change the result?")
     for key in ("weisiger2016exiting", "henke2017politics", "henke2017abandoning", "morey2017defining",
                 "sarkees2010resort"):
         assert re.search(r"\\cite[tp]\{[^}]*" + key, tex), key
@@ -285,13 +293,20 @@ def test_notice_for_unavailable_archive_and_synthetic_data(rendered):
     tex = Path(rendered["tex"]).read_text(encoding="utf-8")
     first = _before_abstract(tex)
     assert "The original replication archive of Henke (2017) (doi:10.7910/\\allowbreak{}DVN/" in first
-    assert "the original-archive columns are therefore empty" in first
-    assert "ConnectionError (test fixture)" in first
+    assert "could not be downloaded: the server was unreachable on " in first
+    assert "-{}-forcerun fetch\\_\\allowbreak{}archive" in first and "once online" in first
+    # the raw error is not on the first page, but in the provenance appendix
+    assert "ConnectionError" not in first and "https://" not in first
+    prov = tex[tex.index("\\section{Provenance}"):]
+    assert "ConnectionError (test fixture)" in prov
     assert "synthetic" in first.lower() and "original-archive track of Weisiger (2016)" in first
     page = _html_text(Path(rendered["html"]))
     head = page[: page.index('class="abstract"')]
-    assert "The original replication archive of Henke (2017) (doi:10.7910/DVN/ZAPWHZ) could not be obtained" in head
-    assert html.escape(UNAVAILABLE_REASON, quote=True) in head
+    assert "The original replication archive of Henke (2017) (doi:10.7910/DVN/ZAPWHZ) could not be downloaded" in head
+    assert html.escape(UNAVAILABLE_REASON, quote=True) not in head and "ConnectionError" not in head
+    assert html.escape(UNAVAILABLE_REASON, quote=True) in page[page.index('id="sec-provenance"'):]
+    date = re.search(r"unreachable on (\d{1,2} \w+ \d{4});", head)
+    assert date, head[-600:]
     assert "Warning: synthetic data." in head
     # the synthetic track is labelled as such in the column headers of every Weisiger table
     tabs = html_tables(Path(rendered["html"]))
@@ -305,8 +320,11 @@ def test_unavailable_weisiger_archive_empties_its_columns(tmp_path):
                       '"dataset_doi": "doi:10.7910/DVN/DUFHM1"}\n', encoding="utf-8")
     out = _render(tree, tmp_path / "out", pdf=False)
     tex, page = Path(out["tex"]).read_text(), _html_text(Path(out["html"]))
-    assert "The original replication archive of Weisiger (2016)" in _before_abstract(tex)
-    assert "offline build (test)" in page[: page.index('class="abstract"')]
+    assert re.search(r"The original replication archives? of Weisiger \(2016\)", _before_abstract(tex))
+    head = page[: page.index('class="abstract"')]
+    assert "Weisiger (2016) (doi:10.7910/DVN/DUFHM1) and Henke (2017)" in head and "unreachable" in head
+    assert head.count("could not be downloaded") == 1          # one notice for both archives
+    assert "offline build (test)" not in head and "offline build (test)" in page[page.index('id="sec-provenance"'):]
     # results of the original track exist in the tree, but none of them is shown
     est = pd.read_csv(tree["results"] / "comparison" / "weisiger_estimates.csv")
     orig = est[(est["track"] == "original") & (est["model_id"] == "t2_full")]
@@ -505,8 +523,8 @@ def test_feasible_variant_is_shown_and_explained(tmp_path):
     t = html_tables(Path(out["html"]))["tab-weisiger-t2-full"]
     status = next(r for r in t["rows"] if r[0] == "Status")
     assert status[-2:] == ["feasible variant (a)", "feasible variant (a)"]
-    assert ("(a) Rebuilt from public data, every coding: the model as published is not estimable (ctrend60 is not "
-            "available in the rebuilt track); shown: the feasible variant without ctrend60.") in t["notes"]
+    assert ("(a) Rebuilt from public data, every coding: the model as published is not estimable (War Worsening is "
+            "not available in the rebuilt track); shown: the feasible variant without War Worsening.") in t["notes"]
     ww = next(i for i, r in enumerate(t["rows"]) if r[0] == "War Worsening")
     assert t["rows"][ww][-2:] == ["", ""]                      # the dropped variable stays empty
     subjects = next(r for r in t["rows"] if r[0] == "Subjects")
@@ -522,7 +540,7 @@ def test_survival_curves_with_term_value_and_model(tmp_path):
     out = _render(tree, tmp_path / "out", pdf=False)
     page = _html_text(Path(out["html"]))
     assert "survival curves implied by Weisiger's Table 2, Full Model" in html.unescape(page)
-    assert "without ctrend60" in page and "Note of the workflow: test note of the workflow." in page
+    assert "without War Worsening" in page and "Note of the workflow: test note of the workflow." in page
     base = df[(df["coding"] == "baseline") & (df["track"] == "original")]
     s1 = base[base["term_value"] == 1].sort_values("day")["survival"].iloc[-1]
     s0 = base[base["term_value"] == 0].sort_values("day")["survival"].iloc[-1]
@@ -559,3 +577,95 @@ def test_model_family_without_estimates_is_a_sentence(tmp_path):
             "track (for example: ctrendK is not available in this test)") in page
     assert 'id="sec-sweeps"' not in page and "sweep-weisiger" not in page
     assert "Model families" not in Path(out["tex"]).read_text()
+
+
+# =========================================================================== the answer and its prose
+def _sentences(page: str) -> list[str]:
+    text = re.sub(r"<[^>]+>", " ", page)
+    text = html.unescape(re.sub(r"\s+", " ", text))
+    return [x.strip() for x in re.split(r"(?<=[.;])\s+(?=[A-Z(])", text) if len(x.strip()) > 40]
+
+
+def test_no_sentence_repeats_with_only_a_coding_name_changed(tmp_path):
+    """A sentence may appear at most twice when the codings' names are blanked out."""
+    from helpers.paper_fixture import CODINGS
+
+    tree = make_results(tmp_path / "tree")
+    # more codings make repetition visible: copy the alternative coding's results under three more names
+    comp = tree["results"] / "comparison"
+    extra = {"alt_one": "Alternative one", "alt_two": "Alternative two", "alt_three": "Alternative three"}
+    for name in ("weisiger_estimates", "weisiger_fits", "henke_estimates", "henke_fits"):
+        df = pd.read_csv(comp / f"{name}.csv")
+        alt = df[df["coding"] == "morey_entrapment"]
+        df = pd.concat([df] + [alt.assign(coding=c) for c in extra])
+        df.to_csv(comp / f"{name}.csv", index=False)
+    cod = pd.read_csv(comp / "codings.csv")
+    alt = cod[cod["coding"] == "morey_entrapment"]
+    cod = pd.concat([cod] + [alt.assign(coding=c, label=lab) for c, lab in extra.items()])
+    cod.to_csv(comp / "codings.csv", index=False)
+    sc = pd.read_csv(comp / "status_changes.csv")
+    sc = pd.concat([sc] + [sc[sc["coding"] == "morey_entrapment"].assign(coding=c) for c in extra])
+    sc.to_csv(comp / "status_changes.csv", index=False)
+    out = _render(tree, tmp_path / "out", pdf=False)
+    page = _html_text(Path(out["html"]))
+    labels = sorted([m["label"] for m in CODINGS.values()] + list(extra.values()), key=len, reverse=True)
+    seen: dict[str, list[str]] = {}
+    for sent in _sentences(page[page.index("<body"):]):
+        if "|" in sent or sent.count("(") > 6:
+            continue                                   # table rows, not sentences
+        norm = sent
+        for lab in labels:
+            norm = norm.replace(lab, "<CODING>")
+        if "<CODING>" in norm:
+            seen.setdefault(norm, []).append(sent)
+    repeated = {k: v for k, v in seen.items() if len(set(v)) > 2}
+    assert not repeated, next(iter(repeated.values()))[:3]
+
+
+def test_answer_table_verdicts_follow_the_results(tmp_path):
+    """The answer's verdicts and sentences are computed: reversing Common Front under the alternative coding
+    changes the verdict, the sentence, the abstract and the discussion."""
+    tree = make_results(tmp_path / "tree")
+    comp = tree["results"] / "comparison"
+    est = pd.read_csv(comp / "weisiger_estimates.csv")
+    base = (est["model_id"] == "t2_full") & (est["track"] == "rebuilt") & (est["term"] == "foverlap")
+    est.loc[base & (est["coding"] == "baseline"), ["estimate", "std_error", "p_value"]] = [-0.9, 0.2, 0.00001]
+    est.loc[base & (est["coding"] == "morey_entrapment"), ["estimate", "std_error", "p_value"]] = [-0.85, 0.21, 0.0001]
+    est.to_csv(comp / "weisiger_estimates.csv", index=False)
+    out = _render(tree, tmp_path / "a", pdf=False)
+    t = html_tables(Path(out["html"]))["tab-answer-weisiger-rebuilt"]
+    row = next(r for r in t["rows"] if r[1].startswith("Morey") and r[2].startswith("Common Front"))
+    assert row[3].startswith("-0.850") and row[-1] == "same", row
+    page = html.unescape(_html_text(Path(out["html"])))
+    assert "Common Front is negative and significant at 5% under the baseline (-0.900, SE 0.200), and under the one " \
+           "alternative coding it stays negative and significant at 5%." in page
+
+    est.loc[base & (est["coding"] == "morey_entrapment"), ["estimate", "std_error", "p_value"]] = [0.77, 0.2, 0.0002]
+    est.to_csv(comp / "weisiger_estimates.csv", index=False)
+    out = _render(tree, tmp_path / "b", pdf=False)
+    t = html_tables(Path(out["html"]))["tab-answer-weisiger-rebuilt"]
+    row = next(r for r in t["rows"] if r[1].startswith("Morey") and r[2].startswith("Common Front"))
+    assert row[3].startswith("0.770") and row[-1] == "reversed", row
+    page = html.unescape(_html_text(Path(out["html"])))
+    assert "under 0 of 1 alternative codings it stays negative and significant at 5%; under Morey: entrapment its " \
+           "sign reverses (0.770)." in page
+    assert ("1 of the 1 combinations of an alternative coding and a key term (Common Front) that can be estimated "
+            "change the conclusion at the 5% level") in page
+
+
+def test_not_estimable_says_why_with_labels(tmp_path):
+    tree = make_results(tmp_path / "tree")
+    comp = tree["results"] / "comparison"
+    fits = pd.read_csv(comp / "weisiger_fits.csv")
+    sel = (fits["model_id"] == "t2_full") & (fits["track"] == "rebuilt")
+    fits.loc[sel, ["status", "message"]] = ["not_estimable", "ctrend60 (War Worsening) cannot be rebuilt from public data"]
+    fits.to_csv(comp / "weisiger_fits.csv", index=False)
+    out = _render(tree, tmp_path / "out", pdf=False)
+    t = html_tables(Path(out["html"]))["tab-answer-weisiger-rebuilt"]
+    assert all(r[-1] == "not estimable (a)" for r in t["rows"][1:]), t["rows"][:3]
+    assert "(a) not estimable: War Worsening cannot be rebuilt from public data." in t["notes"]
+    page = html.unescape(_html_text(Path(out["html"])))
+    assert ("Common Front cannot be estimated under the baseline or any alternative coding, so whether the coding "
+            "rules change it cannot be said from these data; the reason: War Worsening cannot be rebuilt from public "
+            "data.") in page
+    assert "ctrend60" not in page[page.index('id="sec-answer"'):page.index('id="sec-models"')]

@@ -446,6 +446,7 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
         "available": False,
         "reason": None,
         "files": {},
+        "attempted_utc": time.strftime("%Y-%m-%d", time.gmtime()),  # the day of this attempt (the paper says it)
     }
     mirror_dir = None
     if mirror is not None:

@@ -194,6 +194,25 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
         {"variable": v, "label": LABELS.get(v, v), "status": "original",
          "note": "SYNTHETIC TEST DATA - not Weisiger's archive; generated"} for v in FULL])
 
+    # ---- participants (case browser): 6 synthetic participants; one changes status under Morey
+    for coding in CODINGS:
+        parts = []
+        for k in range(6):
+            censored = coding == "morey_entrapment" and k == 0
+            parts.append({"participant": f"900-{100 + k}-1", "war_name": "Synthetic War", "state_name": f"State {k}",
+                          "side": 1, "entry_date": "1900-01-01", "exit_date": f"1900-0{k + 2}-01",
+                          "exit": 0 if censored or k >= 4 else 1,
+                          "exit_reason": "censored_case_rule: synthetic test case" if censored else
+                          ("censored_side_end" if k >= 4 else "exit_before_side_end"),
+                          "case_file": "morey_entrapment.csv" if censored else "",
+                          "case_source": "SYNTHETIC test source" if censored else "",
+                          "case_note": "synthetic note" if censored else ""})
+        _csv(results / coding / "weisiger" / "rebuilt" / "participants.csv", parts)
+        rows = [{"operation_id": op, "ccode": cc, "state_name": f"Country {cc}", "start_date": f"{1950 + i}-06-25",
+                 "joined": int((cc + i + (coding != "baseline")) % 3 == 0)}
+                for i, op in enumerate(("opa", "opb")) for cc in (20, 200, 220, 255)]
+        _csv(results / coding / "henke" / "rebuilt" / "dataset.csv", rows)
+
     # ---- multiverse: 8 universes, 3 switches
     uni, mv = [], []
     i = 0

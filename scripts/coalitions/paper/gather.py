@@ -29,6 +29,8 @@ from .bibtex import BibEntry, cite_label, format_reference, parse_bibtex, sort_k
 from .fmt import (NA_PROSE, NA_TABLE, count, is_missing, join_words, num, normalise_stars, para,
                   parse_prose, plural, pval, stars, to_float)
 from .provenance import data_checksums, file_hashes, software_versions, tex_version
+from .explorer import explorer_data
+from .answer import VariableStatus, direction, discussion, humanise, proposer_group, study_answer
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LITERATURE_BIB = TEMPLATES_DIR / "literature.bib"
@@ -751,8 +753,8 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
         if ok and var:
             any_not_ok = True
             pub_st = STATUS_TEXT.get(var["published_status"], var["published_status"].replace("_", " "))
-            why = f" ({var['published_message']})" if var["published_message"] else ""
-            without = f" without {var['dropped']}" if var["dropped"] else ""
+            why = f" ({humanise(var['published_message'], sd.labels)})" if var["published_message"] else ""
+            without = f" without {humanise(var['dropped'], sd.labels)}" if var["dropped"] else ""
             letter = notes_acc.add(f"the model as published is {pub_st}{why}; shown: the {var['variant']} "
                                    f"variant{without}", tr, c)
             status_cells.append(f"{var['variant']} variant ({letter})")
@@ -762,7 +764,7 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
             any_not_ok = True
             text = STATUS_TEXT.get(st, st.replace("_", " "))
             if msg:
-                status_cells.append(f"{text} ({notes_acc.add(msg, tr, c)})")
+                status_cells.append(f"{text} ({notes_acc.add(humanise(msg, sd.labels), tr, c)})")
             else:
                 status_cells.append(text)
     title = _table_caption(sd, model_id, meta)
@@ -1030,41 +1032,10 @@ def study_paragraphs(sd: StudyData, baseline: str, bib: Bib) -> list[list[dict]]
             sent.append(txt + ".")
     sent.append(pub_sent)
     paras.append(para(*sent))
-    model, term = headline(sd, baseline)
-    if model and term:
-        meta = sd.model_meta(model)
-        title = _model_title(sd, model, meta)
-        lab = sd.label(term)
-        s = []
-        first = True
-        for tr in TRACKS:
-            for c in sd.track_codings[tr]:
-                ph = _coef_phrase(sd, model, term, tr, c)
-                where = f"on the {TRACK_WORD[tr]} track under {_the_coding(sd.cl.get(c, c))}"
-                if ph is None:
-                    st, msg = sd.status_of(model, tr, c)
-                    var = sd.variants.get((model, tr, c))
-                    if st == OK and var and var["dropped"]:
-                        why = f"the {var['variant']} variant estimated there leaves out {var['dropped']}"
-                    elif st == OK:
-                        why = "the estimated model has no such coefficient"
-                    else:
-                        why = STATUS_TEXT.get(st, st) + (f": {msg}" if msg else "")
-                    s.append(_sentence(f"{_cap(where)}, the coefficient of {lab} is not available ({why})"))
-                elif first:
-                    s.append(f"In {title}, the coefficient of {lab} {where} is {ph}.")
-                    first = False
-                else:
-                    s.append(f"{_cap(where)}, it is {ph}.")
-        pub = None
-        if sd.published is not None:
-            sub = sd.published[(sd.published["model_id"] == model) & (sd.published["term"] == term)]
-            pub = _first(sub["estimate"]) if not sub.empty else None
-        if to_float(pub) is not None:
-            s.append(f"The published coefficient is {num(pub, 'coef')}.")
-        else:
-            s.append("The published coefficient is not available.")
-        paras.append(para(*s))
+    paras.append([_text("The key terms of the key model, under every coding, are summarised in "),
+                  _ref("table", _slug("tab", "answer", sd.study.key, "rebuilt")) if sd.track_codings["rebuilt"]
+                  else _text("the answer section"),
+                  _text("; the tables below give every model as estimated.")])
     return paras
 
 
@@ -1215,6 +1186,7 @@ def survival_section(results: Path, sd: StudyData | None, baseline: str, figures
     if "dropped" in df.columns:
         dropped = sorted({str(v) for v in df["dropped"] if not is_missing(v)})
         if dropped:
+            dropped = [humanise(d, sd.labels) if sd is not None else d for d in dropped]
             about.append(f"The curves come from the variant of the model without {join_words(dropped, 'or')}, "
                          "the variables that are missing or inestimable on that track.")
     if "note" in df.columns:
@@ -1232,6 +1204,7 @@ def survival_section(results: Path, sd: StudyData | None, baseline: str, figures
                 series.append({"track": tr, "coding": c, "coding_label": cl.get(c, c), "foverlap": int(fo),
                                "day": [float(x) for x in sub["day"]], "survival": [float(x) for x in sub["survival"]]})
     sents = []
+    others: list[tuple[Any, Any]] = []
     for tr in TRACKS:
         for c in order:
             s1 = next((s for s in series if s["track"] == tr and s["coding"] == c and s["foverlap"] == 1), None)
@@ -1247,9 +1220,13 @@ def survival_section(results: Path, sd: StudyData | None, baseline: str, figures
                              f"(Common Front = 1) and {num(v0, 'prob', na=NA_PROSE)} when it fights alone "
                              "(Common Front = 0).")
             else:
-                sents.append(f"On the {TRACK_WORD[tr]} track under {_the_coding(cl.get(c, c))}, the two "
-                             f"probabilities after {count(horizon)} days are {num(v1, 'prob', na=NA_PROSE)} and "
-                             f"{num(v0, 'prob', na=NA_PROSE)}.")
+                others.append((v1, v0))
+    o1 = [to_float(a) for a, _ in others if to_float(a) is not None]
+    o0 = [to_float(b) for _, b in others if to_float(b) is not None]
+    if o1 and o0:
+        sents.append(f"Under the other {plural(len(others), 'combination')} of track and coding the two probabilities "
+                     f"range from {num(min(o1), 'prob')} to {num(max(o1), 'prob')} and from {num(min(o0), 'prob')} to "
+                     f"{num(max(o0), 'prob')}.")
     fig_id = "survival-weisiger"
     figures[fig_id] = {"id": fig_id, "kind": "survival", "data": {"series": series},
                        "caption": (f"Predicted survival (share of participants still in the war) from {model_title} "
@@ -1272,7 +1249,26 @@ def _step_at(series: dict, day: float) -> float | None:
 
 
 # =========================================================================== multiverse
-def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict) -> dict[str, Any]:
+def switch_labels(config: Path | None) -> dict[str, dict[str, str]]:
+    """``{study: {switch name: label}}`` from config/multiverse.yaml (empty when it cannot be read)."""
+    path = Path(config) / "multiverse.yaml" if config is not None else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        y = read_yaml(path) or {}
+    except CoalitionsError as exc:
+        LOG.warning("paper: %s (switch names are shown instead of labels)", exc)
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for study, sec in (y.items() if isinstance(y, dict) else []):
+        if isinstance(sec, dict) and isinstance(sec.get("switches"), list):
+            out[str(study)] = {str(sw.get("name")): str(sw.get("label") or sw.get("name"))
+                               for sw in sec["switches"] if isinstance(sw, dict) and sw.get("name")}
+    return out
+
+
+def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict,
+                       config: Path | None = None) -> dict[str, Any]:
     """The multiverse of each study: one block per track, model and term, with the counts of
     universes by sign and significance, the specification curve and a table by switch setting.
 
@@ -1283,7 +1279,10 @@ def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict) 
     """
     mv_dir = results / "multiverse"
     studies = []
+    raw: dict[str, dict[str, Any]] = {}
+    sw_labels = switch_labels(config)
     for key, sd in sds.items():
+        swl = sw_labels.get(key, {})
         uni = read_table(mv_dir / f"{key}_universes.csv", required=["universe_id"])
         mv = read_table(mv_dir / f"{key}_multiverse.csv", required=["universe_id", "term", "estimate"],
                         columns=["model_id", "conf_low", "conf_high", "p_value", "status", "track"])
@@ -1303,7 +1302,7 @@ def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict) 
             desc = []
             for sw in switches:
                 vals = list(dict.fromkeys(str(v) for v in src[sw] if not is_missing(v)))
-                desc.append(f"{sw} ({', '.join(vals)})")
+                desc.append(f"{swl.get(sw, sw)} ({', '.join(vals)})")
             intro.append(f"The multiverse of {sd.study.name} crosses {plural(len(switches), 'switch', 'switches')}, "
                          f"{join_words(desc)}, into {plural(n_uni, 'universe')}.")
         else:
@@ -1327,7 +1326,8 @@ def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict) 
                                     track == primary, mv_dir, figures))
         studies.append({"study": sd.study.name, "key": key, "available": True, "paras": [para(*intro)],
                         "blocks": blocks})
-    return {"intro": [parse_prose(prose.MULTIVERSE)], "studies": studies}
+        raw[key] = {"uni": uni, "mv": mv, "switches": switches, "labels": swl}
+    return {"intro": [parse_prose(prose.MULTIVERSE)], "studies": studies, "_raw": raw}
 
 
 def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub: pd.DataFrame,
@@ -1378,7 +1378,7 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
         for val in dict.fromkeys(str(v) for v in sub[sw] if not is_missing(v)):
             part = ok[ok[sw].astype(str) == val]
             allp = sub[sub[sw].astype(str) == val]
-            rows.append({"switch": sw, "value": val, "n": count(allp["universe_id"].nunique()),
+            rows.append({"switch": sw, "switch_label": (getattr(sd, "switch_labels", {}) or {}).get(sw, sw), "value": val, "n": count(allp["universe_id"].nunique()),
                          "n_ok": count(len(part)),
                          "neg": count(int(((part["est"] < 0) & (part["p"] < 0.05)).sum())),
                          "pos": count(int(((part["est"] > 0) & (part["p"] < 0.05)).sum())),
@@ -1536,10 +1536,13 @@ def changes_section(results: Path, cl: dict[str, str]) -> dict[str, Any]:
                                                                "between the codings.")]}
     s = []
     for st in STUDIES:
+        parts = []
         for c in dict.fromkeys(df.loc[df["study"] == st.key, "coding"]):
             n = int(((df["study"] == st.key) & (df["coding"] == c)).sum())
-            s.append(f"Under {_the_coding(cl.get(c, c))}, {plural(n, st.unit)} of {st.name} "
-                     f"{'changes' if n == 1 else 'change'} status.")
+            parts.append(f"{count(n)} under {cl.get(c, c)}")
+        if parts:
+            s.append(f"Relative to the baseline, the {st.units} of {st.name} whose status changes number "
+                     f"{join_words(parts)}.")
     return {"available": True, "rows": rows, "paras": [para(*s)]}
 
 
@@ -1602,8 +1605,43 @@ def archive_status(archive_dir: Path | None, study: Study) -> dict[str, Any]:
         where = str(Path(*path.parts[-3:])) if path is not None else "status.json"
         return {"available": False, "reason": f"no record of a download attempt ({where} is missing)",
                 "synthetic": False, "files": {}, "dataset_doi": None, "known": False}
+    date = d.get("attempted_utc") or d.get("date")
+    if not date:
+        try:
+            date = _dt.datetime.fromtimestamp(path.stat().st_mtime, tz=_dt.timezone.utc).strftime("%Y-%m-%d")
+        except OSError:
+            date = None
     return {"available": bool(d.get("available")), "reason": d.get("reason"), "synthetic": bool(d.get("synthetic", False)),
-            "files": d.get("files") or {}, "dataset_doi": d.get("dataset_doi"), "known": True}
+            "files": d.get("files") or {}, "dataset_doi": d.get("dataset_doi"), "known": True, "date": date}
+
+
+def unavailable_phrase(status: dict[str, Any]) -> str:
+    """Why an archive is missing, in one human sentence part: ``could not be downloaded: the server was
+    unreachable on 2026-12-01; re-run ... once online`` (the raw error goes to the provenance appendix)."""
+    reason = str(status.get("reason") or "")
+    low = reason.lower()
+    date = status.get("date")
+    on = f" on {_human_date(date)}" if date else ""
+    rerun = "re-run with snakemake --cores 8 --forcerun fetch_archive"
+    if not status.get("known", True):
+        return f"has no record of a download attempt; {rerun} to fetch it"
+    if any(k in low for k in ("connection", "max retries", "resolve", "unreachable", "name or service",
+                              "temporary failure", "timed out", "timeout", "offline", "network")):
+        return f"could not be downloaded: the server was unreachable{on}; {rerun} once online"
+    if "checksum" in low or "md5" in low:
+        return (f"could not be verified: its checksum did not match the one Dataverse publishes{on}; delete the "
+                f"copy and {rerun}")
+    if "mirror" in low and ("missing" in low or "not" in low):
+        return f"is not in the mirror folder{on}; add it there or {rerun} once online"
+    return f"could not be obtained{on}; {rerun}"
+
+
+def _human_date(date: Any) -> str:
+    try:
+        d = _dt.date.fromisoformat(str(date)[:10])
+    except ValueError:
+        return str(date)
+    return f"{d.day} {d.strftime('%B %Y')}"
 
 
 def _short_reason(reason: Any, limit: int = 240) -> str:
@@ -1618,13 +1656,22 @@ def _short_reason(reason: Any, limit: int = 240) -> str:
 # =========================================================================== abstract and notices
 def notices(sds: dict[str, StudyData], statuses: dict[str, dict], checks: list[dict]) -> list[dict[str, Any]]:
     out = []
-    for st in STUDIES:
+    missing = [st for st in STUDIES if not statuses[st.key]["available"]]
+    phrases = {st.key: unavailable_phrase(statuses[st.key]) for st in missing}
+    if len(missing) > 1 and len(set(phrases.values())) == 1:
+        names = join_words([st.name + (f" ({statuses[st.key]['dataset_doi']})" if statuses[st.key].get("dataset_doi")
+                                       else "") for st in missing])
+        out.append({"kind": "archive_unavailable", "study": ",".join(st.key for st in missing), "para": para(
+            f"The original replication archives of {names} {phrases[missing[0].key]}; the paper therefore reports "
+            "the rebuilt track only (the raw messages are in the provenance appendix).")})
+        missing = []
+    for st in missing:
         s = statuses[st.key]
         if not s["available"]:
             doi = f" ({s['dataset_doi']})" if s.get("dataset_doi") else ""
             out.append({"kind": "archive_unavailable", "study": st.key, "para": para(
-                f"The original replication archive of {st.name}{doi} could not be obtained "
-                f"({_short_reason(s['reason'])}); the original-archive columns are therefore empty.")})
+                f"The original replication archive of {st.name}{doi} {phrases[st.key]}; the paper therefore "
+                "reports the rebuilt track only (the raw message is in the provenance appendix).")})
     synth = []
     for st in STUDIES:
         sd = sds.get(st.key)
@@ -1639,62 +1686,45 @@ def notices(sds: dict[str, StudyData], statuses: dict[str, dict], checks: list[d
     return out
 
 
-def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, statuses: dict) -> list[list[dict]]:
+def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, statuses: dict,
+             answers: list[dict] | None = None) -> list[list[dict]]:
+    """The abstract: what was re-estimated, and the answer (read from the answer tables)."""
     s = []
-    nm = {k: sum(1 for m in sd.model_ids() if not sd.model_meta(m)["table"].lower().startswith("fig"))
-          for k, sd in sds.items()}
     n_cod = len(codings["rows"])
-    under = (f"under {plural(n_cod, 'coding-rule set')}" if n_cod else
-             "(no coding-rule set has been run yet)")
-    s.append(f"We re-estimate the models of Weisiger's study of coalition exit and of Henke's study of US coalition "
-             f"building {under}, on data rebuilt from public sources and, where they could be obtained, on the "
-             f"authors' replication archives; this build has results for {plural(nm.get('weisiger', 0), 'model')} "
-             f"of Weisiger and {plural(nm.get('henke', 0), 'model')} of Henke.")
+    groups = sorted({proposer_group(r["proposed_by"]) for r in codings["rows"] if not r["is_baseline"]},
+                    key=lambda g: (g == "this project", g))
+    under = (f"under {plural(n_cod, 'coding-rule set')}" if n_cod else "(no coding-rule set has been run yet)")
+    s.append(f"Do the coding rules contested in the 2017 International Studies Quarterly symposium change the "
+             f"conclusions of Weisiger's study of coalition exit and of Henke's study of US coalition building? We "
+             f"re-estimate both {under}" + (f", proposed by {join_words(groups)}" if groups else "") +
+             ", on data rebuilt from public sources and, where they could be obtained, on the authors' replication "
+             "archives.")
     unavailable = [st.name for st in STUDIES if not statuses[st.key]["available"]]
     if unavailable:
         s.append(f"The original archive{'s' if len(unavailable) > 1 else ''} of {join_words(unavailable)} could not "
-                 "be obtained for this build.")
-    for key, sd in sds.items():
-        model, term = headline(sd, baseline)
-        if not model or not term:
+                 "be downloaded for this build.")
+    for a in answers or []:
+        if not a["available"] or not a["facts"]:
             continue
-        ph = _coef_phrase(sd, model, term, "rebuilt", baseline)
-        title = _model_title(sd, model, sd.model_meta(model))
-        if ph:
-            s.append(f"In the rebuilt data under the baseline coding, the coefficient of {sd.label(term)} in "
-                     f"{sd.study.name.split(' ')[0]}'s {title} is {ph}.")
-            alts: list[tuple[str, float]] = []
-            for c in sd.track_codings["rebuilt"]:
-                if c == baseline:
-                    continue
-                e = sd.est_rows(model, "rebuilt", c)
-                e = e[e["term"] == term]
-                if sd.status_of(model, "rebuilt", c)[0] == OK and not e.empty and to_float(e.iloc[0]["estimate"]) is not None:
-                    alts.append((sd.cl.get(c, c), to_float(e.iloc[0]["estimate"])))
-            n_alt = sum(1 for c in sd.track_codings["rebuilt"] if c != baseline)
-            where = "" if len(alts) == n_alt else f" (of {count(n_alt)}) where it can be estimated"
-            if len(alts) == 1:
-                s.append(f"Under the alternative coding ({alts[0][0]}){where} it is {num(alts[0][1], 'coef')}.")
-            elif alts:
-                vals = [v for _, v in alts]
-                s.append(f"Under the {plural(len(alts), 'alternative coding')}{where} it ranges from "
-                         f"{num(min(vals), 'coef')} to {num(max(vals), 'coef')}.")
-        else:
-            st_, msg = sd.status_of(model, "rebuilt", baseline)
-            var = sd.variants.get((model, "rebuilt", baseline))
-            if st_ == OK and var and var["dropped"]:
-                why = f"the {var['variant']} variant that can be estimated leaves out {var['dropped']}"
-            elif st_ == OK:
-                why = "the estimated model has no such coefficient"
-            else:
-                why = STATUS_TEXT.get(st_, st_) + (f": {msg}" if msg else "")
-            s.append(_sentence(f"In the rebuilt data under the baseline coding, the coefficient of {sd.label(term)} in "
-                               f"{sd.study.name.split(' ')[0]}'s {title} is not available ({why})"))
+        f = next((x for x in a["facts"] if x["track"] == "rebuilt"), a["facts"][0])
+        for t in f["keys"]:
+            lab = sds[a["key"]].label(t)
+            b = f["base"][t]
+            alts = [x for x in f["facts"][t] if x["coding"] != f["codings"][0]]
+            if b is None:
+                why = next((x["why"] for x in f["facts"][t] if x["why"]), "")
+                s.append(f"{lab} cannot be estimated from the {'rebuilt' if f['track'] == 'rebuilt' else 'original'} "
+                         f"data under the baseline" + (f": {why}." if why else "."))
+                continue
+            same = sum(1 for x in alts if x["verdict"] == "same")
+            s.append(f"{lab} is {direction(b['est'], b['p'])} under the baseline and keeps that under "
+                     f"{count(same)} of {count(len(alts))} alternative codings.")
     for st in mv.get("studies", []):
         for b in st.get("blocks", [])[:1]:
             c = b["counts"]
-            s.append(f"In {count(c['neg'])} of {count(c['total'])} universes of the multiverse of {st['study']}, the "
-                     f"coefficient of {b['label']} is negative and significant at the 5% level.")
+            s.append(f"In the multiverse of {st['study']}, {b['label']} is significant at the 5% level in "
+                     f"{count(c['neg'] + c['pos'])} of {count(c['total'])} universes ({count(c['neg'])} negative, "
+                     f"{count(c['pos'])} positive).")
     s.append("Published coefficients are reported only where they were read from the articles; otherwise they are "
              "marked as not available.")
     return [para(*s)]
@@ -1743,7 +1773,10 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
         for c in sd.codings:
             cl.setdefault(c, c)
 
-    mv = multiverse_section(results, sds, figures)
+    for k, lab in switch_labels(config).items():
+        if k in sds:
+            sds[k].switch_labels = lab
+    mv = multiverse_section(results, sds, figures, config)
     checks = data_checksums(prov_dir)
 
     study_ctx = []
@@ -1810,7 +1843,7 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
                                     msg = var["published_message"]
                                 if msg and msg not in msgs and (st_ != OK or var):
                                     msgs.append(msg)
-                    why = f" (for example: {'; '.join(msgs[:2])})" if msgs else ""
+                    why = f" (for example: {humanise('; '.join(msgs[:2]), sd.labels)})" if msgs else ""
                     t["paras"] = [para(f"Not one of the {plural(len(ms), 'model')} of {tab} has an estimate of the "
                                        f"variable that changes between them on any track{why}, so neither a figure nor "
                                        "a table of them is shown.")]
@@ -1861,6 +1894,14 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
                           "survival": surv, "has_models": bool(ids)})
 
     variables = variables_tables(results, sds, baseline)
+    answers = []
+    for st in STUDIES:
+        sd = sds[st.key]
+        vs = VariableStatus(results, st.key, baseline)
+        mv_terms = [b["term"] for s_ in mv["studies"] if s_["key"] == st.key for b in s_["blocks"]]
+        answers.append(study_answer(sd, vs, baseline, codings["rows"], mv_terms,
+                                    controls=st.key == "weisiger"))
+    mv_raw = mv.pop("_raw", {})
     changes = changes_section(results, cl)
     srcs = sources_table(reg, bib, checks, {k: statuses[s.key] for s in STUDIES for k in [s.archive]})
     intro = [bib.paragraph(p) for p in prose.INTRO]
@@ -1875,7 +1916,9 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
         "meta": {"title": prose.TITLE, "date": f"{date.day} {date.strftime('%B %Y')}",
                  "source_date_epoch": sde, "git_commit": git_commit or "unknown"},
         "notices": notices(sds, statuses, checks),
-        "abstract": abstract(sds, baseline, codings, mv, statuses),
+        "abstract": abstract(sds, baseline, codings, mv, statuses, answers),
+        "answer": {"studies": answers, "discussion": discussion(answers, mv, statuses)},
+        "explorer": explorer_data(results, config, sds, answers, mv_raw, baseline),
         "intro": intro,
         "data": {"paras": data_paras, "sources": srcs, "variables": variables},
         "codings": codings,
@@ -1891,6 +1934,7 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
             "data": [{"path": c["path"], "sha256": c["sha256"] or NA_TABLE, "bytes": count(c["bytes"]),
                       "verified_by": c["verified_by"] or NA_TABLE} for c in checks],
             "archives": [{"study": st.name, "available": "obtained" if statuses[st.key]["available"] else "not obtained",
+                          "reason": "" if statuses[st.key]["available"] else _short_reason(statuses[st.key]["reason"], 600),
                           "files": [{"name": str(v.get("name", k)), "sha256": str(v.get("sha256", NA_TABLE))}
                                     for k, v in sorted((statuses[st.key].get("files") or {}).items())]}
                          for st in STUDIES],

@@ -44,13 +44,16 @@ INTRO = [
     "This paper re-estimates both sets of models in two tracks. The *original-archive* track uses the "
     "authors' replication data from Harvard Dataverse [citep:weisiger2016data,henke2017data] whenever "
     "they can be obtained and verified against the checksums Dataverse publishes. The *rebuilt* track "
-    "reconstructs the data from public sources ([section:sec-data]) and says, for every variable, whether it is "
-    "rebuilt, a proxy for the original variable, or not available. Both tracks are estimated under a "
-    "baseline coding and under the alternative coding rules of [section:sec-codings], which turn the symposium's "
-    "objections into explicit, documented switches; a multiverse analysis ([section:sec-multiverse]) crosses the "
-    "switches. Every number in the text, the tables and the figures is read from the workflow's result "
-    "files; a value that could not be computed, or a published value that could not be read, is reported "
-    "as not available and never filled in.",
+    "reconstructs the data from public sources and says, for every variable, whether it is rebuilt, "
+    "hand-coded, a proxy for the original variable, or not available. Both tracks are estimated under a "
+    "baseline coding and under alternative coding rules that turn the symposium's objections into explicit, "
+    "documented switches. [section:sec-answer] answers the question the comparison exists for: for each coding "
+    "rule, grouped by who proposed it, whether the key terms of each study keep their sign and significance. "
+    "A multiverse analysis ([section:sec-multiverse]) crosses the switches, and [section:sec-discussion] sums "
+    "up. The per-model tables, the coding rules, the data sources and variables, the cases whose status "
+    "changes and the provenance of every file are in the appendices. Every number in the text, the tables "
+    "and the figures is read from the workflow's result files; a value that could not be computed, or a "
+    "published value that could not be read, is reported as not available and never filled in.",
 ]
 
 DATA = [

@@ -31,6 +31,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..util import LOG, atomic_path, write_text_atomic
+from .explorer import to_inline_json
 from .figures import make_figures
 from .fmt import NA_TABLE, tex_escape
 
@@ -158,16 +159,21 @@ def number_floats(ctx: dict[str, Any], figure_ids: set[str]) -> dict[str, int | 
             fig += 1
             nums[i] = fig
 
-    for n, sid in enumerate(["sec-intro", "sec-data", "sec-codings", "sec-weisiger", "sec-henke",
-                             "sec-multiverse"], start=1):
+    for n, sid in enumerate(["sec-intro", "sec-answer", "sec-multiverse", "sec-discussion"], start=1):
         nums[sid] = n
-    nums["sec-changes"], nums["sec-provenance"] = "A", "B"
-    t("tab-sources")
-    for v in ctx["data"]["variables"]:
-        t(v["id"])
-    if ctx["codings"]["rows"]:
-        t("tab-codings")
-    for st in ctx["studies"]:
+    for letter, sid in zip("ABCDEF", ["sec-models", "sec-codings", "sec-data", "sec-changes", "sec-provenance",
+                                      "sec-sweeps"]):
+        nums[sid] = letter
+    for a in ctx.get("answer", {}).get("studies", []):
+        for tb in a["tables"]:
+            t(tb["id"])
+    for st in ctx["multiverse"]["studies"]:
+        for b in st["blocks"]:
+            f(b["figure"])
+            if b["rows"]:
+                t(b["table_id"])
+    for i, st in enumerate(ctx["studies"], start=1):
+        nums["sec-" + st["key"]] = f"A.{i}"
         for g in st["groups"]:
             for tb in g["tables"]:
                 t(tb["id"])
@@ -177,17 +183,16 @@ def number_floats(ctx: dict[str, Any], figure_ids: set[str]) -> dict[str, int | 
             f(fid)
         if st.get("survival"):
             f(st["survival"].get("figure"))
-    for st in ctx["multiverse"]["studies"]:
-        for b in st["blocks"]:
-            f(b["figure"])
-            if b["rows"]:
-                t(b["table_id"])
+    if ctx["codings"]["rows"]:
+        t("tab-codings")
+    t("tab-sources")
+    for v in ctx["data"]["variables"]:
+        t(v["id"])
     if ctx["changes"]["rows"]:
         t("tab-changes")
     t("tab-software")
     t("tab-data-checksums")
     t("tab-file-hashes")
-    nums["sec-sweeps"] = "C"
     for st in ctx["studies"]:
         for sw in st["table_sweeps"]:
             t(sw["id"])
@@ -318,8 +323,11 @@ def render_paper(context: dict[str, Any], outdir: str | Path, *, pdf: bool = Tru
     write_text_atomic(outdir / "references.bib", context["bib"]["bibtex"])
     renderer = _HtmlRenderer(context["bib"]["labels"], numbers)
     css = (TEMPLATES_DIR / "paper.css").read_text(encoding="utf-8")
+    js = (TEMPLATES_DIR / "paper_explorer.js").read_text(encoding="utf-8")
+    explorer_json = to_inline_json(context.get("explorer") or {})
     html = _env_html(renderer).get_template("paper.html.j2").render(c=context, figs=figs, n=numbers,
-                                                                    css=Markup(css))
+                                                                    css=Markup(css), js=Markup(js),
+                                                                    explorer_json=Markup(explorer_json))
     write_text_atomic(outdir / "paper.html", html)
 
     out: dict[str, Any] = {
