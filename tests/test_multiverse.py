@@ -383,7 +383,7 @@ def test_henke_subset_and_post_build_shortcuts_equal_a_direct_build(mv, htables,
               operations="all", uncertain_contributors="dropped", estimator="logit"),
         _pick(sm, embeddedness="share of own IGOs", lag="year before", igo_statuses="full", operations="all",
               uncertain_contributors="counted", estimator="logit", igo_waves="annual", alliance_ties="shared alliances",
-              hosts="included", nmc_release="NMC 5.0", contributor_lists="complete lists only"),
+              hosts="included", contributor_lists="complete lists only"),
     ])
     assert len(sub) == 5
     out = _run_henke(sm, sub, htables, root, workers=2)
