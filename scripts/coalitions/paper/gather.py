@@ -80,7 +80,7 @@ EST_COLS = {
 }
 FIT_COLS = {
     "weisiger": ["model_id", "table", "column", "status", "message", "n_obs", "n_subjects", "n_failures",
-                 "n_clusters", "loglik", "proxies", "track", "coding"],
+                 "n_clusters", "loglik", "proxies", "track", "coding", "n_failures_lost"],
     "henke": ["model_id", "status", "message", "n_obs", "n_clusters", "n_events", "loglik", "pseudo_r2",
               "track", "coding"],
 }
@@ -89,7 +89,8 @@ REQUIRED_FIT = ["model_id", "status", "track", "coding"]
 STR_COLS = ["model_id", "table", "column", "term", "label", "track", "coding", "status", "message",
             "proxies", "study", "unit", "baseline_status", "coding_status", "universe_id"]
 STAT_ROWS = {
-    "weisiger": [("n_subjects", "Subjects"), ("n_failures", "Failures")],
+    "weisiger": [("n_subjects", "Subjects"), ("n_failures", "Failures"),
+                 ("n_failures_lost", "Exits lost to missing data")],
     "henke": [("n_obs", "Observations"), ("n_events", "Events (joined)"), ("n_clusters", "Clusters")],
 }
 #: columns of the multiverse files that are not switches

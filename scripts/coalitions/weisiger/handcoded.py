@@ -977,7 +977,7 @@ def extension_variable_notes(base: pd.DataFrame, ext: pd.DataFrame) -> pd.DataFr
         if v not in e.index:
             continue
         es, en = e.loc[v, "status"], str(e.loc[v, "note"])
-        if es != r["status"] or es == "not_available":
+        if es != r["status"] and es in ("not_available", "proxy"):
             out.loc[i, "note"] = f"{r['note']} Post-2003 extension (Iraq, Afghanistan): {es.replace('_', ' ')}: {en}"
     return out
 
@@ -1022,7 +1022,7 @@ def dropped_table(periods: pd.DataFrame, drops: list, why: pd.DataFrame | None,
 
 
 NO_CHANGE = ("no change: the same sample (records, subjects, failures) and the same estimates as the baseline coding; "
-             "none of the records this coding changes enters this model's estimation sample")
+             "what this coding changes is not used by this model (its outcome, covariates and sample are unchanged)")
 
 
 def mark_no_change(est: pd.DataFrame, fits: pd.DataFrame, base_est: pd.DataFrame, base_fits: pd.DataFrame,

@@ -274,12 +274,15 @@ def _fit_one(prep: _Prepared, spec: ModelSpec, must_use: tuple[str, np.ndarray] 
     if must_use is not None:
         what, mask = must_use
         if (keep & mask).any() and not (complete & mask).any():
-            gone = [c for c in cols if np.isnan(arrays[c][keep & mask]).any()]
+            gone = [c for c in cols if np.isnan(arrays[c][keep & mask]).all()]
+            some = [c for c in cols if c not in gone and np.isnan(arrays[c][keep & mask]).any()]
             return _nan_estimates(spec), {
                 "status": "not_estimable", **drop_info,
-                "message": f"{what} lack {', '.join(gone)} (see variables.csv and dropped.csv), so none of them can "
-                           f"enter this model; estimated on the other records it would be another coding's sample, "
-                           f"so it is not estimated under this coding"}
+                "message": f"{what} lack {', '.join(gone) or 'no variable entirely'}"
+                           + (f" (and some lack {', '.join(some)})" if some else "")
+                           + " (see variables.csv and dropped.csv), so none of them can enter this model; estimated "
+                             "on the other records it would be another coding's sample, so it is not estimated "
+                             "under this coding"}
     data = {c: arrays[c][complete] for c in cols}
 
     if spec.estimator == "cox":
