@@ -248,6 +248,22 @@ def test_newlead_from_the_leaders_file_where_archigos_has_none():
     assert not (why["variable"] == "newlead").any()
 
 
+def test_newlead_in_a_short_archigos_interregnum():
+    part, per = tiny_coalition()
+    gap = (per["ccode"] == 2) & (per["wstart"] == 15)  # A's record of days 15-39 (16 Jan - 9 Feb 2000)
+    per.loc[gap, "newlead"] = np.nan
+    arch = pd.DataFrame({"gwcode": [2, 2], "leader": ["L1", "L2"],
+                         "start": pd.to_datetime(["1999-01-01", "2000-02-15"]),
+                         "end": pd.to_datetime(["2000-01-10", "2001-01-01"])})
+    _, out, var, why = apply_handcoded({"archigos_leaders": arch}, part, per, VARS, {}, WeisigerCoding())
+    assert np.isnan(_on(out, 2, 20)["newlead"])  # a 36-day gap is longer than archigos_gap_days = 31
+    assert "no Archigos interregnum of at most 31 days" in why.loc[why["variable"] == "newlead", "reason"].iloc[0]
+    _, out, var, _ = apply_handcoded({"archigos_leaders": arch}, part, per, VARS, {},
+                                     WeisigerCoding(archigos_gap_days=40))
+    assert _on(out, 2, 20)["newlead"] == 0  # the outgoing leader (in office before A entered) until L2
+    assert "archigos_gap_days" in var.set_index("variable").loc["newlead", "note"]
+
+
 def test_polity_rules_for_interruptions_and_unlisted_states():
     part, per = tiny_coalition()
     per.loc[per["ccode"].isin([2, 200]), "polity2"] = np.nan

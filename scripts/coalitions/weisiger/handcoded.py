@@ -765,24 +765,39 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     fin = per["withdraw"].to_numpy() == 1
     per["volunt"] = np.where(fin, v, 0.0)
 
-    # ---- newlead from the leaders file where Archigos has none
+    # ---- newlead from the leaders file where Archigos has none; then Archigos' short interregna
     n_lead = 0
-    if lead is not None and len(lead):
-        miss = np.nonzero(per["newlead"].isna().to_numpy())[0]
-        col = per.columns.get_loc("newlead")
-        for k in miss:
-            u = unit_rows[int(idv[k])]
-            d = pd.Timestamp(d0[k])
+    n_gap = 0
+    arch = tables.get("archigos_leaders")
+    arch_by = {int(g): d.sort_values("start") for g, d in arch.groupby("gwcode")} if arch is not None else {}
+    miss = np.nonzero(per["newlead"].isna().to_numpy())[0]
+    col = per.columns.get_loc("newlead")
+    for k in miss:
+        u = unit_rows[int(idv[k])]
+        d = pd.Timestamp(d0[k])
+        cur = None
+        if lead is not None and len(lead):
             ls = lead[(lead["ccode"] == u["ccode"]) & (lead["start_date"] <= d) & (lead["end_effective"] >= d)]
-            if ls.empty:
-                continue
-            cur = ls["start_date"].max()
-            ref = u["first_entry"] if coding.newlead_reference == "entry" else u["ws"]
-            new = cur > ref
-            if coding.newlead_window_days is not None:
-                new = new and (d - cur).days < coding.newlead_window_days
-            per.iat[k, col] = float(new)
-            n_lead += 1
+            if len(ls):
+                cur = ls["start_date"].max()
+                n_lead += 1
+        if cur is None and coding.archigos_gap_days and arch_by:
+            from .rebuild_sources import cow_to_gw
+
+            a = arch_by.get(cow_to_gw(int(u["ccode"]), d))
+            if a is not None:
+                before, after = a[a["end"] < d], a[a["start"] > d]
+                if len(before) and len(after) and (after["start"].min() - before["end"].max()).days \
+                        <= coding.archigos_gap_days:
+                    cur = before.loc[before["end"].idxmax(), "start"]  # the outgoing leader until the next one
+                    n_gap += 1
+        if cur is None:
+            continue
+        ref = u["first_entry"] if coding.newlead_reference == "entry" else u["ws"]
+        new = cur > ref
+        if coding.newlead_window_days is not None:
+            new = new and (d - cur).days < coding.newlead_window_days
+        per.iat[k, col] = float(new)
 
     # ---- Polity: interruption/interregnum/transition years and states Polity does not list
     miss = np.nonzero(per["polity2"].isna().to_numpy())[0]
@@ -844,7 +859,9 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
         if k in int_why:
             reasons.append((r_id, r_st, "intdum", int_why[k]))
         if np.isnan(per.iat[k, per.columns.get_loc("newlead")]):
-            reasons.append((r_id, r_st, "newlead", f"no leader in {leaders_file} on {pd.Timestamp(d0[k]).date()}"))
+            reasons.append((r_id, r_st, "newlead", f"no leader in {leaders_file} on {pd.Timestamp(d0[k]).date()} "
+                                                    f"(and no Archigos interregnum of at most "
+                                                    f"{coding.archigos_gap_days} days)"))
         if fin[k] and np.isnan(per.iat[k, per.columns.get_loc("volunt")]):
             reasons.append((r_id, r_st, "volunt", str(vsrc.get(r_id))))
         for c in ("terraim", "regaim"):
@@ -879,14 +896,14 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
         missing = missing[[k in keep for k in zip(missing["idvar"], missing["start"])]].reset_index(drop=True)
         per = merged
 
-    variables = handcoded_variables(variables, cases, coding, part, n_lead=n_lead, n_pol=n_pol)
+    variables = handcoded_variables(variables, cases, coding, part, n_lead=n_lead, n_pol=n_pol, n_gap=n_gap)
     LOG.info("hand-coded variables: %d records after splitting (from %d); newlead from the leaders file on %d "
              "record(s)", len(per), len(periods), n_lead)
     return part, per, variables, missing
 
 
 def handcoded_variables(variables: pd.DataFrame, cases: Mapping[str, Any], coding: Any, participants: pd.DataFrame,
-                        n_lead: int = 0, n_pol: Mapping[str, int] | None = None) -> pd.DataFrame:
+                        n_lead: int = 0, n_pol: Mapping[str, int] | None = None, n_gap: int = 0) -> pd.DataFrame:
     """The variables table with the hand-coded statuses and the stated rules."""
     v = variables.set_index("variable").copy()
     n_pol = dict(n_pol or {})
@@ -917,12 +934,15 @@ def handcoded_variables(variables: pd.DataFrame, cases: Mapping[str, Any], codin
     if WAR_AIMS in cases:
         set_("terraim", "hand_coded", f"Territorial war aim of the participant ({WAR_AIMS}.csv); missing = unknown.")
         set_("regaim", "hand_coded", f"Regime war aim of the participant ({WAR_AIMS}.csv); missing = unknown.")
-    if LEADERS in cases and "newlead" in v.index:
-        v.loc["newlead", "status"] = "hand_coded" if n_lead else v.loc["newlead", "status"]
+    if "newlead" in v.index and v.loc["newlead", "status"] != "not_available":
+        if n_lead:
+            v.loc["newlead", "status"] = "hand_coded"
         v.loc["newlead", "note"] = (str(v.loc["newlead", "note"]).split("; missing where")[0]
                                     + f"; where Archigos has no leader for the date (before 1875 for most states, "
-                                      f"and its gaps) the leader from {LEADERS}.csv ({n_lead} record(s)); missing "
-                                      f"where neither has one.")
+                                      f"and its gaps) the leader from {LEADERS}.csv ({n_lead} record(s)); in a gap "
+                                      f"of at most {coding.archigos_gap_days} days between two Archigos leaders "
+                                      f"(archigos_gap_days) the outgoing leader until the next takes office "
+                                      f"({n_gap} record(s)); missing otherwise.")
     rule = (f" Polity's interruption, interregnum and transition years (-66/-77/-88) with no polity2: "
             + ("the state's last polity2 before the gap (its first one after, for a new state) within "
                f"{coding.polity_fill_years} years" if coding.polity_gaps == "carry_last" else "missing")

@@ -129,6 +129,10 @@ class WeisigerCoding:
         States Polity does not list in the year (it covers states of 500,000 inhabitants or more,
         so not Hanover, Hesse or Mecklenburg in 1866): ``"nondemocracy"`` (default) codes
         ``demdum`` 0 and leaves ``polity2`` missing; ``"missing"`` leaves both missing.
+    archigos_gap_days
+        Archigos has short interregna between two leaders (France between Reynaud and Petain, 12-16
+        June 1940): in a gap of at most this many days, where the leaders file has no leader
+        either, the outgoing leader counts until the next one takes office (0: leave them missing).
     """
 
     exit_tolerance_days: int = 0
@@ -158,6 +162,7 @@ class WeisigerCoding:
     polity_gaps: str = "carry_last"
     polity_fill_years: int = 10
     polity_unlisted: str = "nondemocracy"
+    archigos_gap_days: int = 31
 
     def __post_init__(self) -> None:
         _check(self, "<WeisigerCoding>")
@@ -196,7 +201,8 @@ class WeisigerCoding:
 
 
 _INT_KEYS = ("exit_tolerance_days", "side_change_max_days", "pause_max_days", "recexit_window_days",
-             "recexit2_window_days", "late_join_days", "demdum_threshold", "nmc_fill_years", "polity_fill_years")
+             "recexit2_window_days", "late_join_days", "demdum_threshold", "nmc_fill_years", "polity_fill_years",
+             "archigos_gap_days")
 _BOOL_KEYS = ("side_change_is_exit", "censor_enemy_surrender", "war_ending_exits",
               "war_ending_exits_as_abandonment", "not_exit_cases")
 
@@ -267,7 +273,7 @@ def _check(c: WeisigerCoding, origin: str) -> None:
         return CoalitionsError(f"{origin}: parameter '{key}' {msg}, got {getattr(c, key)!r}")
 
     for key in ("exit_tolerance_days", "side_change_max_days", "pause_max_days", "late_join_days",
-                "nmc_fill_years", "polity_fill_years"):
+                "nmc_fill_years", "polity_fill_years", "archigos_gap_days"):
         if getattr(c, key) < 0:
             raise bad(key, "must be >= 0")
     for key in ("recexit_window_days", "recexit2_window_days"):
