@@ -7,6 +7,7 @@ rule weisiger_rebuilt:
         tables=lambda w: [table_path(t) for t in weisiger_tables(w.coding)],
         cases=WEISIGER_CASE_FILES,
         conquest="config/cases/conquest_exits.csv",
+        members="config/cases/henke_iraq_afghanistan_members.csv",
         coding_cases=lambda w: CODINGS[w.coding].case_files(),
     output:
         periods="results/{coding}/weisiger/rebuilt/periods.parquet",

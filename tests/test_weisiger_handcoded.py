@@ -5,6 +5,7 @@ post-2003 extension's behaviour, and the real case files on the real mirror data
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -123,6 +124,15 @@ def test_extension_rows_are_checked_against_the_extension(tmp_path, war):
                         "entry_date": [pd.Timestamp("2003-08-01")], "exit_date": [pd.Timestamp("2004-04-30")]})
     with pytest.raises(CoalitionsError, match=r"line 4: exit_date 2004-05-15 lies outside the participation"):
         validate_handcoded(read_handcoded(tmp_path / f"{VOLUNTARY}.csv"), VOLUNTARY, "v.csv", war, ext)
+    # every build checks them against the extension's members file (Spain left Iraq in May 2004)
+    from coalitions.weisiger.handcoded import check_against_members
+
+    members = Path(__file__).resolve().parents[1] / "config" / "cases" / "henke_iraq_afghanistan_members.csv"
+    check_against_members({VOLUNTARY: df}, war, members)
+    late = [dict(r) for r in rows]
+    late[2]["exit_date"] = "2004-09-01"
+    with pytest.raises(CoalitionsError, match=r"weisiger_voluntary\.csv, line 4: exit_date 2004-09-01 lies outside"):
+        check_against_members({VOLUNTARY: _load(tmp_path, war, VOLUNTARY, late)}, war, members)
     bad = [dict(r) for r in rows]
     bad[2]["exit_date"] = "2004-05"
     bad[0]["exit_date"] = "1917-12"

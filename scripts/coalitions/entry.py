@@ -94,6 +94,10 @@ def weisiger_rebuilt(smk: Any) -> None:
     coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
+    if smk.input.get("members"):  # the case files' rows of the post-2003 extension, checked on every build
+        from .weisiger.handcoded import check_against_members
+
+        check_against_members(cases, tables["cow_war_participants"], smk.input.members)
     if smk.input.get("conquest"):
         from .weisiger.extension import read_censor_case_file
 

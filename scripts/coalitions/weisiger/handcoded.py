@@ -1075,3 +1075,14 @@ def mark_no_change(est: pd.DataFrame, fits: pd.DataFrame, base_est: pd.DataFrame
                                                   else "")
             est.loc[(est["model_id"] == k[0]) & (est["variant"] == k[1]), "no_change"] = NO_CHANGE
     return est, fits
+
+
+def check_against_members(cases: Mapping[str, pd.DataFrame], war: pd.DataFrame, members_path: str | Path) -> None:
+    """Validate the case files' rows of the post-2003 extension against its members file on every build
+    (also under codings that do not append the extension)."""
+    from .extension import ExtensionOptions, _units, load_members
+
+    opts = ExtensionOptions()
+    part = _units(load_members(members_path, opts.month_day), opts)
+    part["exit_date"] = part[["exit_date", "withdrawal_date"]].max(axis=1)
+    check_extension_rows(cases, war, part)
