@@ -34,7 +34,8 @@ from coalitions.speccurve import plot_spec_curve, summarise
 from coalitions.util import CoalitionsError
 
 MODELS = {"weisiger": "config/models/weisiger.yaml", "henke": "config/models/henke.yaml"}
-WEISIGER_TABLES = ("cow_war_participants", "cow_nmc5", "democracy_state_year", "archigos_leaders", "atop_dyad_year")
+WEISIGER_TABLES = ("cow_war_participants", "cow_nmc5", "democracy_state_year", "archigos_leaders", "atop_dyad_year",
+                   "polity5")  # polity5: Polity's -66/-77/-88 codes for the rebuild's Polity rules
 
 
 @pytest.fixture(scope="module")
