@@ -197,6 +197,8 @@ def weisiger_models(smk: Any) -> None:
         if smk.input.get("baseline_fits"):
             est, fits = mark_no_change(est, fits, pd.read_csv(smk.input.baseline_estimates),
                                        pd.read_csv(smk.input.baseline_fits))
+        else:  # the baseline itself: the same columns, nothing to compare with
+            est, fits = est.assign(no_change=""), fits.assign(no_change="")
     else:
         from .weisiger.handcoded import DROPPED_COLUMNS
         from .weisiger.models import ESTIMATE_COLUMNS
