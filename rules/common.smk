@@ -87,6 +87,11 @@ def weisiger_model_inputs(w):
     }
     if w.track == "original":
         inputs["status"] = f"{base}/status.json"
+    else:  # why each missing value is missing (dropped.csv)
+        inputs["missing"] = f"{base}/missing.csv"
+    if w.coding != "baseline":  # a coding whose estimates equal the baseline's says "no change"
+        inputs["baseline_fits"] = f"results/baseline/weisiger/{w.track}/fits.csv"
+        inputs["baseline_estimates"] = f"results/baseline/weisiger/{w.track}/estimates.csv"
     return inputs
 
 

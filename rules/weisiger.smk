@@ -6,12 +6,15 @@ rule weisiger_rebuilt:
     input:
         tables=lambda w: [table_path(t) for t in weisiger_tables(w.coding)],
         cases=WEISIGER_CASE_FILES,
+        conquest="config/cases/conquest_exits.csv",
+        members="config/cases/henke_iraq_afghanistan_members.csv",
         coding_cases=lambda w: CODINGS[w.coding].case_files(),
     output:
         periods="results/{coding}/weisiger/rebuilt/periods.parquet",
         periods_csv="results/{coding}/weisiger/rebuilt/periods.csv",
         codebook="results/{coding}/weisiger/rebuilt/periods_codebook.csv",
         participants="results/{coding}/weisiger/rebuilt/participants.csv",
+        missing="results/{coding}/weisiger/rebuilt/missing.csv",
         variables="results/{coding}/weisiger/rebuilt/variables.csv",
         applicability="results/{coding}/weisiger/rebuilt/applicability.csv",
     params:
@@ -67,6 +70,7 @@ rule weisiger_models:
         estimates="results/{coding}/weisiger/{track}/estimates.csv",
         fits="results/{coding}/weisiger/{track}/fits.csv",
         survival="results/{coding}/weisiger/{track}/survival.csv",
+        dropped="results/{coding}/weisiger/{track}/dropped.csv",
     resources:
         mem_mb=1000,
         runtime=15,

@@ -10,6 +10,7 @@ import pytest
 
 from coalitions.schema import read_table
 from coalitions.util import CoalitionsError
+from coalitions.weisiger.handcoded import HANDCODED_TIME_VARYING
 from coalitions.weisiger.rebuild import (
     EXIT_REASONS,
     TIME_VARYING,
@@ -246,8 +247,9 @@ def test_covariates_change_only_at_real_change_points(rebuilt, src):
             new_year = per.at[i, "date_from"].year != per.at[i - 1, "date_to"].year
             member = per.at[i, "date_from"] in joins_leaves[int(per.at[i, "warnum"])]
             assert new_year or member, per.loc[i - 1:i, ["idvar", "date_from", "date_to", col]].to_string()
-    # and conversely: a record boundary (other than the first-day split) is a change of some covariate
-    cols = list(TIME_VARYING)
+    # and conversely: a record boundary (other than the first-day split) is a change of some covariate,
+    # the hand-coded ones (no-separate-peace pledges, integrated command) included
+    cols = list(TIME_VARYING) + list(HANDCODED_TIME_VARYING)
     later = same & prev["firstobs"].ne(1)
     a, b = per.loc[later, cols].to_numpy(float), prev.loc[later, cols].to_numpy(float)
     assert (~((a == b) | (np.isnan(a) & np.isnan(b)))).any(axis=1).all()

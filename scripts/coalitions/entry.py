@@ -130,14 +130,27 @@ def weisiger_rebuilt(smk: Any) -> None:
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
     _check_names(resolved, smk, tables, cases)
+    if smk.input.get("members"):  # the case files' rows of the post-2003 extension, checked on every build
+        from .weisiger.handcoded import check_against_members
+
+        check_against_members(cases, tables["cow_war_participants"], smk.input.members)
+    if smk.input.get("conquest"):
+        from .weisiger.extension import read_censor_case_file
+
+        cases["conquest_exits"] = read_censor_case_file(smk.input.conquest)
     data = build_rebuilt(tables, coding, cases)
+    why_missing = data.missing
     if resolved.get("extension_members"):
         from .weisiger.extension import build_extension_periods
+        from .weisiger.handcoded import extension_variable_notes
 
-        ext_part, ext_periods, _ = build_extension_periods(resolved["extension_members"], tables, coding)
+        ext_part, ext_periods, ext_vars = build_extension_periods(resolved["extension_members"], tables, coding,
+                                                                  cases=cases)
+        why_missing = pd.concat([why_missing, ext_periods.attrs.get("why_missing")], ignore_index=True)
         data.participants = pd.concat([data.participants, ext_part], ignore_index=True)
         data.periods = pd.concat([data.periods, ext_periods[[c for c in data.periods.columns
                                                              if c in ext_periods.columns]]], ignore_index=True)
+        data.variables = extension_variable_notes(data.variables, ext_vars)
         LOG.info("appended the extension: %d participants, %d records", len(ext_part), len(ext_periods))
     # build_rebuilt validated the full periods; sample rules (drop_minor, exclude_sides) then remove
     # records, keeping the intervals built on the full data, as Stata's `if` does
@@ -146,6 +159,7 @@ def weisiger_rebuilt(smk: Any) -> None:
     _export_dataset(periods, smk.output.periods.removesuffix(".parquet"), data.variables)
 
     write_csv_atomic(data.participants, smk.output.participants, date_format="%Y-%m-%d")
+    write_csv_atomic(why_missing, smk.output.missing)
     write_csv_atomic(data.variables, smk.output.variables)
     write_csv_atomic(applicability(resolved, coding, "rebuilt"), smk.output.applicability)
     LOG.info("rebuilt Weisiger data, coding %s: %d participants, %d exits, %d records",
@@ -207,10 +221,26 @@ def weisiger_models(smk: Any) -> None:
     if status.get("available", True):
         periods = pd.read_parquet(smk.input.periods)
         variables = pd.read_csv(smk.input.variables)
+        from .weisiger.handcoded import EXTENSION_WARNUMS, dropped_table, mark_no_change
+
+        ext = periods["warnum"].isin(EXTENSION_WARNUMS).to_numpy() if "warnum" in periods.columns else None
+        must_use = (("the post-2003 extension's records (Iraq and Afghanistan)", ext)
+                    if ext is not None and ext.any() else None)
+        drops: list = []
         est, fits = run_models(periods, variables, specs, track=track, coding=coding,
-                               feasible=(track == "rebuilt"))
+                               feasible=(track == "rebuilt"), must_use=must_use, dropped_out=drops)
+        why = pd.read_csv(smk.input.missing) if smk.input.get("missing") else None
+        dropped = dropped_table(periods, drops, why, variables)
+        if smk.input.get("baseline_fits"):
+            est, fits = mark_no_change(est, fits, pd.read_csv(smk.input.baseline_estimates),
+                                       pd.read_csv(smk.input.baseline_fits))
+        else:  # the baseline itself: the same columns, nothing to compare with
+            est, fits = est.assign(no_change=""), fits.assign(no_change="")
     else:
+        from .weisiger.handcoded import DROPPED_COLUMNS
         from .weisiger.models import ESTIMATE_COLUMNS
+
+        dropped = pd.DataFrame(columns=DROPPED_COLUMNS)
 
         est = pd.DataFrame(columns=ESTIMATE_COLUMNS)
         fits = pd.DataFrame([{
@@ -237,6 +267,7 @@ def weisiger_models(smk: Any) -> None:
         fits["message"] = ("SYNTHETIC TEST ARCHIVE, not Weisiger's data; " + fits["message"].fillna("")).str.rstrip("; ")
     write_csv_atomic(est, smk.output.estimates)
     write_csv_atomic(fits, smk.output.fits)
+    write_csv_atomic(dropped, smk.output.dropped, date_format="%Y-%m-%d")
     LOG.info("Weisiger %s/%s: %s", track, coding, fits["status"].value_counts().to_dict())
 
 

@@ -771,10 +771,11 @@ def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         periods, variables = _assemble_periods(key), variables_table(coding)
     else:
         periods, variables = build_periods(st["tables"], part, coding)
-    checked = st.setdefault("participants_checked", set())
-    if id(part) not in checked:  # a participants table shared by several groups is checked once
-        validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
-        checked.add(id(part))
+    # the hand-coded variables and missing-data rules, as build_rebuilt applies them
+    from .weisiger.handcoded import apply_handcoded
+
+    part, periods, variables, _ = apply_handcoded(st["tables"], part, periods, variables, st["cases"], coding)
+    validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
     validate(periods, PERIODS_SCHEMA, "rebuilt Weisiger periods")
     validate(variables, VARIABLES_SCHEMA, "rebuilt Weisiger variables")
     missing = [v for v in variables["column"] if v not in periods.columns]
@@ -790,7 +791,8 @@ def _with_extension(periods: pd.DataFrame, members_file: str, coding: Any) -> pd
     cache = _STATE.setdefault("extension", {})
     k = (members_file, json.dumps(coding.to_dict(), sort_keys=True, default=str))
     if k not in cache:
-        _, ext, _ = build_extension_periods(Path(_STATE.get("root", ".")) / members_file, _STATE["tables"], coding)
+        _, ext, _ = build_extension_periods(Path(_STATE.get("root", ".")) / members_file, _STATE["tables"], coding,
+                                            cases=_STATE.get("cases"))
         cache[k] = ext
     ext = cache[k]
     return pd.concat([periods, ext[[c for c in periods.columns if c in ext.columns]]], ignore_index=True)

@@ -50,6 +50,8 @@ PROXY_MARK = "‡"
 PROXY_NOTE = ("‡ proxy: in the marked cells the variable is a proxy built from public data, not the "
               "original variable.")
 STARS_NOTE = "† p<0.1, * p<0.05, ** p<0.01 (two-sided)."
+HAND_NOTE = ("Hand-coded: these variables come from the project's sourced case files (config/cases), not from a "
+             "dataset.")
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,13 @@ STUDIES = (
 
 EST_COLS = {
     "weisiger": ["model_id", "table", "column", "term", "label", "estimate", "std_error", "statistic",
-                 "p_value", "conf_low", "conf_high", "hazard_ratio", "proxy", "track", "coding"],
+                 "p_value", "conf_low", "conf_high", "hazard_ratio", "proxy", "track", "coding", "hand_coded"],
     "henke": ["model_id", "term", "label", "estimate", "std_error", "statistic", "p_value", "conf_low",
               "conf_high", "ame", "ame_se", "proxy", "track", "coding"],
 }
 FIT_COLS = {
     "weisiger": ["model_id", "table", "column", "status", "message", "n_obs", "n_subjects", "n_failures",
-                 "n_clusters", "loglik", "proxies", "track", "coding"],
+                 "n_clusters", "loglik", "proxies", "track", "coding", "n_failures_lost"],
     "henke": ["model_id", "status", "message", "n_obs", "n_clusters", "n_events", "loglik", "pseudo_r2",
               "track", "coding"],
 }
@@ -89,7 +91,8 @@ REQUIRED_FIT = ["model_id", "status", "track", "coding"]
 STR_COLS = ["model_id", "table", "column", "term", "label", "track", "coding", "status", "message",
             "proxies", "study", "unit", "baseline_status", "coding_status", "universe_id"]
 STAT_ROWS = {
-    "weisiger": [("n_subjects", "Subjects"), ("n_failures", "Failures")],
+    "weisiger": [("n_subjects", "Subjects"), ("n_failures", "Failures"),
+                 ("n_failures_lost", "Exits lost to missing data")],
     "henke": [("n_obs", "Observations"), ("n_events", "Events (joined)"), ("n_clusters", "Clusters")],
 }
 #: columns of the multiverse files that are not switches
@@ -708,6 +711,7 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
         ame_terms = [t for t in terms if sub.loc[sub["term"] == t, "ame"].map(to_float).notna().any()]
         ame_rows = [{"label": f"AME of {sd.label(t)}", "term": t, "cells": []} for t in ame_terms]
     proxies_named: list[str] = []
+    hand_named: list[str] = []
     for col in cols:
         if col["kind"] == "published":
             for r in rows:
@@ -738,6 +742,8 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
                 has_proxy |= prox and to_float(e.get("estimate")) is not None
                 if prox and r["label"] not in proxies_named:
                     proxies_named.append(r["label"])
+                if _bool(e.get("hand_coded")) and r["label"] not in hand_named:
+                    hand_named.append(r["label"])
                 r["cells"].append(_cell(e.get("estimate"), e.get("std_error"), e.get("p_value"), proxy=prox))
             else:
                 r["cells"].append(_cell(blank=True))
@@ -755,9 +761,13 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
             pub_st = STATUS_TEXT.get(var["published_status"], var["published_status"].replace("_", " "))
             why = f" ({humanise(var['published_message'], sd.labels)})" if var["published_message"] else ""
             without = f" without {humanise(var['dropped'], sd.labels)}" if var["dropped"] else ""
+            same = str(msg).startswith("no change")  # equal to the baseline coding's estimates
             letter = notes_acc.add(f"the model as published is {pub_st}{why}; shown: the {var['variant']} "
-                                   f"variant{without}", tr, c)
-            status_cells.append(f"{var['variant']} variant ({letter})")
+                                   f"variant{without}" + (f"; {str(msg).split('; ')[0]}" if same else ""), tr, c)
+            status_cells.append(f"{var['variant']} variant{', no change' if same else ''} ({letter})")
+        elif ok and str(msg).startswith("no change"):  # equal to the baseline coding's estimates
+            any_not_ok = True
+            status_cells.append(f"no change ({notes_acc.add(msg, tr, c)})")
         elif ok:
             status_cells.append(STATUS_TEXT[OK])
         else:
@@ -772,6 +782,8 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
     table_notes += notes
     if has_proxy:
         table_notes.append(PROXY_NOTE + (f" Proxies: {join_words(proxies_named)}." if proxies_named else ""))
+    if hand_named:
+        table_notes.append(f"{HAND_NOTE} Hand-coded: {join_words(hand_named)}.")
     if any(col["kind"] == "na" for col in cols):
         for col in cols:
             if col["kind"] == "na":

@@ -570,7 +570,8 @@ def required_extension_tables(coding: WeisigerCoding | None = None,
     """The clean source tables the extension reads (``results/sources/<name>.parquet``)."""
     coding = coding or WeisigerCoding()
     options = options or ExtensionOptions()
-    return ["cow_war_participants", options.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year"]
+    return ["cow_war_participants", options.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year",
+            *(["polity5"] if coding.polity_table != "polity5" else [])]  # polity5: Polity's -66/-77/-88 codes
 
 
 def _units(members: pd.DataFrame, options: ExtensionOptions) -> pd.DataFrame:
@@ -623,7 +624,8 @@ def _units(members: pd.DataFrame, options: ExtensionOptions) -> pd.DataFrame:
 
 
 def build_extension_periods(members: pd.DataFrame | str | Path, tables: Mapping[str, pd.DataFrame],
-                            coding: WeisigerCoding | None = None, options: ExtensionOptions | None = None
+                            coding: WeisigerCoding | None = None, options: ExtensionOptions | None = None,
+                            cases: Mapping[str, pd.DataFrame] | None = None
                             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Participants, counting-process periods and variables of the Iraq/Afghanistan extension.
 
@@ -639,8 +641,13 @@ def build_extension_periods(members: pd.DataFrame | str | Path, tables: Mapping[
     ``contribpc`` (share of their military personnel, a proxy), ``recexit``/``recexit2``, ``demdum``/
     ``polity2``, ``newlead`` (Archigos 4.1, to 2015), ``actdum``/``actpc`` (ATOP, to 2018),
     ``cooppc`` (fought on the same side in an earlier COW war) and ``latejoin``. ``pvict`` (the enemy
-    is an insurgency with no CINC), ``foverlap`` (all members fight in one country), the battle-death
-    variables and Weisiger's hand-coded variables are ``not_available`` (all-missing columns).
+    is an insurgency with no CINC), ``foverlap`` (all members fight in one country) and the battle-death
+    variables are ``not_available`` (all-missing columns). With ``cases`` (the validated
+    ``weisiger_*.csv`` case files, :func:`coalitions.weisiger.rebuild_cases.load_cases`) the
+    hand-coded variables are added where the files cover the extension's members (wars 9001, 9002)
+    and the Polity rules applied (:func:`coalitions.weisiger.handcoded.apply_extension_handcoded`);
+    ``periods.attrs["why_missing"]`` then says why each missing value is missing. Without ``cases``
+    the hand-coded variables are ``not_available``.
     """
     coding = coding or WeisigerCoding()
     options = options or ExtensionOptions()
@@ -708,8 +715,17 @@ def build_extension_periods(members: pd.DataFrame | str | Path, tables: Mapping[
     participants = part[pcols].sort_values(["warnum", "entry_date", "ccode", "spell"], kind="stable")
     participants = participants.reset_index(drop=True)
     variables = extension_variables(coding, options)
+    # ---- hand-coded variables and the missing-data rules (coalitions.weisiger.handcoded) ----
+    why_missing = None
+    if cases is not None:
+        from .handcoded import apply_extension_handcoded
+
+        participants, per, variables, why_missing = apply_extension_handcoded(
+            tables, participants, per, variables, cases, coding, tables["cow_war_participants"])
+    # ---- end of the hand-coded hook ----
     validate(participants, EXT_PARTICIPANTS_SCHEMA, "extension participants")
     validate(per, PERIODS_SCHEMA, "extension periods")
+    per.attrs["why_missing"] = why_missing
     return participants, per, variables
 
 

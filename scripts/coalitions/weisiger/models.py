@@ -60,11 +60,11 @@ _EVENT = "_event"
 
 ESTIMATE_COLUMNS = [
     "model_id", "table", "column", "term", "label", "estimate", "std_error", "statistic", "p_value",
-    "conf_low", "conf_high", "hazard_ratio", "proxy", "key_term", "variant", "track", "coding",
+    "conf_low", "conf_high", "hazard_ratio", "proxy", "key_term", "variant", "track", "coding", "hand_coded",
 ]
 FIT_COLUMNS = [
     "model_id", "table", "column", "estimator", "status", "message", "n_obs", "n_subjects", "n_failures",
-    "n_clusters", "loglik", "proxies", "variant", "dropped", "track", "coding",
+    "n_clusters", "loglik", "proxies", "variant", "dropped", "track", "coding", "hand_coded", "n_failures_lost",
 ]
 #: "as_published": the article's specification; "feasible": the same model without the variables
 #: the track cannot measure (and without terms that separate the outcome), clearly labelled.
@@ -92,6 +92,7 @@ ESTIMATES_SCHEMA = TableSchema(
         "variant": Col("str", nullable=False, allowed=VARIANTS),
         "track": Col("str", nullable=False),
         "coding": Col("str", nullable=False),
+        "hand_coded": Col("bool", nullable=False),
     },
     key=("track", "coding", "model_id", "variant", "term"),
     min_rows=0,
@@ -117,6 +118,8 @@ FITS_SCHEMA = TableSchema(
         "dropped": Col("str", nullable=False),
         "track": Col("str", nullable=False),
         "coding": Col("str", nullable=False),
+        "hand_coded": Col("str", nullable=False),
+        "n_failures_lost": Col("int", min=0),
     },
     key=("track", "coding", "model_id", "variant"),
     min_rows=0,
@@ -157,6 +160,9 @@ class _Prepared:
 
     def proxies(self, names: Iterable[str]) -> list[str]:
         return [v for v in names if self.status.get(v) == "proxy"]
+
+    def hand_coded(self, names: Iterable[str]) -> list[str]:
+        return [v for v in names if self.status.get(v) == "hand_coded"]
 
     # ---- cached pieces ------------------------------------------------------
     def array(self, name: str) -> np.ndarray:
@@ -223,8 +229,14 @@ def _nan_estimates(spec: ModelSpec) -> pd.DataFrame:
                          "conf_low": nan, "conf_high": nan, "hazard_ratio": nan})
 
 
-def _fit_one(prep: _Prepared, spec: ModelSpec) -> tuple[pd.DataFrame, dict]:
-    """Estimate one model on the prepared data. Returns (tidy terms, fit summary)."""
+def _fit_one(prep: _Prepared, spec: ModelSpec, must_use: tuple[str, np.ndarray] | None = None
+             ) -> tuple[pd.DataFrame, dict]:
+    """Estimate one model on the prepared data. Returns (tidy terms, fit summary).
+
+    ``must_use`` = (what, mask): records the model must be able to use (the post-2003 extension's);
+    when the sample has some and listwise deletion drops them all, the model is ``not_estimable``
+    (estimated on the rest it would be another coding's model under this coding's name).
+    """
     notes: list[str] = []
     keep = np.ones(prep.n, dtype=bool)
     y = prep.outcome(spec)
@@ -254,8 +266,23 @@ def _fit_one(prep: _Prepared, spec: ModelSpec) -> tuple[pd.DataFrame, dict]:
     for c in cols:
         complete &= ~np.isnan(arrays[c])
     n_missing = int(keep.sum() - complete.sum())
+    lost_fail = int((keep & ~complete & event).sum()) if spec.estimator == "cox" else None
     if n_missing:
-        notes.append(f"{n_missing} record(s) dropped for missing values")
+        notes.append(f"{n_missing} record(s) dropped for missing values"
+                     + (f", {lost_fail} of them exit(s)" if lost_fail else "") + " (listed in dropped.csv)")
+    drop_info = {"lost": keep & ~complete, "cols": cols, "n_failures_lost": lost_fail}
+    if must_use is not None:
+        what, mask = must_use
+        if (keep & mask).any() and not (complete & mask).any():
+            gone = [c for c in cols if np.isnan(arrays[c][keep & mask]).all()]
+            some = [c for c in cols if c not in gone and np.isnan(arrays[c][keep & mask]).any()]
+            return _nan_estimates(spec), {
+                "status": "not_estimable", **drop_info,
+                "message": f"{what} lack {', '.join(gone) or 'no variable entirely'}"
+                           + (f" (and some lack {', '.join(some)})" if some else "")
+                           + " (see variables.csv and dropped.csv), so none of them can enter this model; estimated "
+                             "on the other records it would be another coding's sample, so it is not estimated "
+                             "under this coding"}
     data = {c: arrays[c][complete] for c in cols}
 
     if spec.estimator == "cox":
@@ -276,7 +303,7 @@ def _fit_one(prep: _Prepared, spec: ModelSpec) -> tuple[pd.DataFrame, dict]:
         tidy["hazard_ratio"] = np.nan
     message = "; ".join([m for m in [res.message] if m] + notes)
     return tidy, {"status": res.status, "message": message, "n_obs": res.n_obs, "n_subjects": n_sub,
-                  "n_failures": n_fail, "n_clusters": res.n_clusters, "loglik": res.loglik,
+                  "n_failures": n_fail, "n_clusters": res.n_clusters, "loglik": res.loglik, **drop_info,
                   "infinite": list(getattr(res, "infinite_terms", []) or []), "result": res}
 
 
@@ -310,6 +337,8 @@ def run_models(
     track: str,
     coding: str = "baseline",
     feasible: bool = False,
+    must_use: tuple[str, np.ndarray] | None = None,
+    dropped_out: list | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Estimate every model of ``specs`` on one track's periods.
 
@@ -324,6 +353,16 @@ def run_models(
     variant: the same model without those covariates (and, if a remaining term separates the
     outcome so that its coefficient diverges, without that term too); ``dropped`` lists what was
     left out. The ``"as_published"`` row stays ``not_estimable``.
+
+    ``must_use`` = (description, boolean mask over ``periods``): records a model must be able to use
+    (the post-2003 extension's); a model that would drop them all is ``not_estimable``.
+    ``dropped_out``: a list to which one frame per estimated model is appended, listing the records
+    the model dropped for missing values (model_id, variant, row = position in ``periods``,
+    variables = the missing ones among the model's columns).
+
+    Terms and models that use a ``hand_coded`` variable (the project's sourced case files) are
+    marked like proxies: ``estimates.hand_coded`` and ``fits.hand_coded``. ``fits.n_failures_lost``
+    counts the exits a model lost to missing values.
 
     Returns ``(estimates, fits)`` with columns :data:`ESTIMATE_COLUMNS` and :data:`FIT_COLUMNS`;
     every model in ``specs`` has a row in ``fits`` and one row per term in ``estimates``.
@@ -346,7 +385,7 @@ def run_models(
                        "message": f"variable(s) not available in the {track} track: {', '.join(missing)}"}
             else:
                 try:
-                    tidy, fit = _fit_one(prep, spec)
+                    tidy, fit = _fit_one(prep, spec, must_use)
                     if variant == "feasible" and fit["status"] == "not_estimable" and fit.get("infinite"):
                         # a term that perfectly separates exits cannot be estimated: drop it, say so
                         sep = list(fit["infinite"])
@@ -354,7 +393,7 @@ def run_models(
                         if reduced is not None:
                             spec = reduced
                             dropped = dropped + [f"{v} (separation)" for v in sep]
-                            tidy, fit = _fit_one(prep, spec)
+                            tidy, fit = _fit_one(prep, spec, must_use)
                 except (EstimationError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
                     tidy = _nan_estimates(spec)
                     fit = {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}
@@ -368,6 +407,8 @@ def run_models(
             tidy.insert(2, "column", spec.column)
             tidy["label"] = [spec.label(t) for t in tidy["term"]]
             tidy["proxy"] = tidy["term"].isin(proxies)
+            hand = prep.hand_coded(spec.variables)
+            tidy["hand_coded"] = tidy["term"].isin(hand)
             tidy["key_term"] = tidy["term"].isin(spec.key_terms)
             tidy["variant"] = variant
             tidy["track"] = track
@@ -379,16 +420,22 @@ def run_models(
                 "n_subjects": fit.get("n_subjects"), "n_failures": fit.get("n_failures"),
                 "n_clusters": fit.get("n_clusters"), "loglik": fit.get("loglik", np.nan),
                 "proxies": ", ".join(proxies), "variant": variant, "dropped": ", ".join(dropped),
-                "track": track, "coding": coding,
+                "track": track, "coding": coding, "hand_coded": ", ".join(hand),
+                "n_failures_lost": fit.get("n_failures_lost"),
             })
+            if dropped_out is not None and fit.get("lost") is not None and fit["lost"].any():
+                rows = np.nonzero(fit["lost"])[0]
+                miss = [", ".join(c for c in fit["cols"] if np.isnan(prep.array(c)[r])) for r in rows]
+                dropped_out.append(pd.DataFrame({"model_id": spec.id, "variant": variant, "row": rows,
+                                                 "variables": miss}))
     estimates = (pd.concat(est_parts, ignore_index=True) if est_parts
                  else pd.DataFrame({c: pd.Series(dtype=object) for c in ESTIMATE_COLUMNS}))
     for c in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "hazard_ratio"):
         estimates[c] = estimates[c].astype(float)
-    for c in ("proxy", "key_term"):
+    for c in ("proxy", "key_term", "hand_coded"):
         estimates[c] = estimates[c].astype(bool)
     fits = pd.DataFrame(fit_rows, columns=FIT_COLUMNS)
-    for c in ("n_obs", "n_subjects", "n_failures", "n_clusters"):
+    for c in ("n_obs", "n_subjects", "n_failures", "n_clusters", "n_failures_lost"):
         fits[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
                             for v in fits[c]], dtype="Int64")
     fits["loglik"] = fits["loglik"].astype(float)

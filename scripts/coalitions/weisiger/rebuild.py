@@ -87,7 +87,8 @@ def ctrend_names(coding: WeisigerCoding) -> list[str]:
 def required_tables(coding: WeisigerCoding | None = None) -> list[str]:
     """The clean source tables (``results/sources/<name>.parquet``) the rebuild reads."""
     coding = coding or WeisigerCoding()
-    return ["cow_war_participants", coding.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year"]
+    return ["cow_war_participants", coding.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year",
+            *(["polity5"] if coding.polity_table != "polity5" else [])]  # polity5: Polity's -66/-77/-88 codes
 
 
 def _table(tables: Mapping[str, pd.DataFrame], name: str, why: str) -> pd.DataFrame:
@@ -686,7 +687,7 @@ PARTICIPANTS_SCHEMA = TableSchema(
         "days_before_side_end": Col("int", False, 0),
         "exit": Col("int", False, allowed=(0, 1)),
         "exit_reason": Col("str", False), "rule_exit_reason": Col("str", False),
-        "volunt": Col("float", True, description="not available from public data (all missing)"),
+        "volunt": Col("float", True, description="exits: 1 chosen, 0 forced (weisiger_voluntary.csv or volunt_default); else missing"),
         "latejoin": Col("int", False, allowed=(0, 1)),
         "case_file": Col("str", True), "case_source": Col("str", True),
     },
@@ -723,7 +724,7 @@ VARIABLES_SCHEMA = TableSchema(
     description="How each Weisiger variable is rebuilt from public data.",
     key=("variable",),
     columns={"variable": Col("str", False), "label": Col("str", False),
-             "status": Col("str", False, allowed=("rebuilt", "proxy", "not_available")),
+             "status": Col("str", False, allowed=("rebuilt", "hand_coded", "proxy", "not_available")),
              "note": Col("str", False), "column": Col("str", False)},
 )
 
@@ -740,6 +741,7 @@ class RebuiltData:
     periods: pd.DataFrame
     variables: pd.DataFrame
     coding: WeisigerCoding
+    missing: pd.DataFrame | None = None  # why a model variable is missing, per record (handcoded.MISSING_COLUMNS)
 
 
 def build_rebuilt(tables: Mapping[str, pd.DataFrame], coding: WeisigerCoding,
@@ -748,13 +750,19 @@ def build_rebuilt(tables: Mapping[str, pd.DataFrame], coding: WeisigerCoding,
     t0 = time.perf_counter()
     participants = build_participants(tables, coding, cases)
     periods, variables = build_periods(tables, participants, coding)
+    # ---- hand-coded variables and the missing-data rules (coalitions.weisiger.handcoded) ----
+    from .handcoded import apply_handcoded
+
+    participants, periods, variables, why_missing = apply_handcoded(tables, participants, periods, variables,
+                                                                validate_cases(dict(cases), _war_table(tables)), coding)
+    # ---- end of the hand-coded hook ----
     validate(participants, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
     validate(periods, PERIODS_SCHEMA, "rebuilt Weisiger periods")
     validate(variables, VARIABLES_SCHEMA, "rebuilt Weisiger variables")
     missing = [v for v in variables["column"] if v not in periods.columns]
     if missing:
         raise CoalitionsError(f"rebuilt Weisiger periods lack the variable column(s) {missing}")
-    data = RebuiltData(participants, periods, variables, coding)
+    data = RebuiltData(participants, periods, variables, coding, why_missing)
     LOG.info("rebuilt Weisiger data in %.1f s: %s", time.perf_counter() - t0, summarise(data))
     return data
 

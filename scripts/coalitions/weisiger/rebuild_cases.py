@@ -16,7 +16,10 @@ so a reader can check each decision. Two files are known to the rebuild:
     fighting (their forces fought on under a partner's command after their state merged into it).
     Columns: warnum, ccode, side, reason, description, source.
 
-Any other ``weisiger_*.csv`` file must at least have warnum, ccode, side and source.
+The hand-coded variables' files (``weisiger_voluntary``, ``weisiger_separate_peace``,
+``weisiger_leaders``, ``weisiger_integrated_command``, ``weisiger_war_aims``) are read and validated
+by :mod:`coalitions.weisiger.handcoded`. Any other ``weisiger_*.csv`` file must at least have warnum,
+ccode, side and source.
 """
 
 from __future__ import annotations
@@ -155,8 +158,16 @@ def load_cases(folder: str | os.PathLike,
     folder = Path(folder)
     if not folder.is_dir():
         raise CoalitionsError(f"{folder}: case folder not found (it should hold the weisiger_*.csv case files)")
+    from .handcoded import HANDCODED_FILES, read_handcoded, validate_handcoded
+
     out: dict[str, pd.DataFrame] = {}
     for path in sorted(folder.glob("weisiger_*.csv")):
+        if path.stem in HANDCODED_FILES:
+            if war_participants is None:
+                raise CoalitionsError(f"{path}: the hand-coded case files are validated against the COW war data; "
+                                      f"pass the war participants table")
+            out[path.stem] = validate_handcoded(read_handcoded(path), path.stem, str(path), war_participants)
+            continue
         from .case_guard import read_case_csv  # empty file, non-UTF-8 byte, bad line: file and line named
 
         df = read_case_csv(path)
@@ -165,5 +176,19 @@ def load_cases(folder: str | os.PathLike,
 
 
 def validate_cases(cases: Mapping[str, pd.DataFrame], war: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Validate case tables handed over in memory (e.g. built in a test) against the war data."""
-    return {name: validate_case_table(df, name, f"case table '{name}'", war) for name, df in cases.items()}
+    """Validate case tables handed over in memory (e.g. built in a test) against the war data.
+
+    Hand-coded tables already validated by :func:`load_cases` (they carry ``_line``) pass as they are.
+    """
+    from .handcoded import HANDCODED_FILES, validate_handcoded
+
+    out = {}
+    for name, df in cases.items():
+        if name in HANDCODED_FILES:
+            typed = "_line" in df.columns and pd.api.types.is_integer_dtype(df.get("ccode", pd.Series(dtype=object)))
+            out[name] = df if typed else validate_handcoded(df, name, f"case table '{name}'", war)
+        elif name == "conquest_exits":
+            out[name] = df
+        else:
+            out[name] = validate_case_table(df, name, f"case table '{name}'", war)
+    return out

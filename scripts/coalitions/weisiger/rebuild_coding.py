@@ -19,6 +19,9 @@ TIME_ORIGINS = ("own_entry", "war_start", "entry")
 NEWLEAD_REFERENCES = ("entry", "war_start")
 NMC_TABLES = ("cow_nmc5", "cow_nmc6", "cow_nmc7")
 POLITY_TABLES = ("democracy_state_year", "polity5")
+VOLUNT_DEFAULTS = ("voluntary", "forced", "missing", "error")
+POLITY_GAPS = ("carry_last", "missing")
+POLITY_UNLISTED = ("nondemocracy", "missing")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,29 @@ class WeisigerCoding:
         Austria-Hungary and Serbia) or ``"polity5"`` (Polity's own country codes).
     ctrend_windows
         Windows of the (not rebuildable) ``ctrendK`` columns kept as all-missing placeholders.
+
+    Hand-coded variables and missing source data (:mod:`coalitions.weisiger.handcoded`)
+    -----------------------------------------------------------------------------------
+    volunt_default
+        ``volunt`` of an exit that has no row in ``weisiger_voluntary.csv`` (nor in
+        ``conquest_exits.csv``): ``"voluntary"`` (default: an exit is a choice unless a sourced
+        row says it was forced), ``"forced"``, ``"missing"`` (the exit is dropped from the
+        voluntary-exit models, and listed in dropped.csv) or ``"error"`` (the build stops and
+        names the exits). Participants.volunt_source says which rule coded each exit.
+    polity_gaps, polity_fill_years
+        Polity's interruption (-66), interregnum (-77) and transition (-88) years without a
+        polity2 value (Norway, the Netherlands and Belgium under German occupation in 1940):
+        ``"carry_last"`` (default) takes the state's last polity2 before the gap within
+        ``polity_fill_years`` years (for a new state whose first Polity year is such a code, its
+        first value after); ``"missing"`` leaves them missing.
+    polity_unlisted
+        States Polity does not list in the year (it covers states of 500,000 inhabitants or more,
+        so not Hanover, Hesse or Mecklenburg in 1866): ``"nondemocracy"`` (default) codes
+        ``demdum`` 0 and leaves ``polity2`` missing; ``"missing"`` leaves both missing.
+    archigos_gap_days
+        Archigos has short interregna between two leaders (France between Reynaud and Petain, 12-16
+        June 1940): in a gap of at most this many days, where the leaders file has no leader
+        either, the outgoing leader counts until the next one takes office (0: leave them missing).
     """
 
     exit_tolerance_days: int = 0
@@ -132,6 +158,11 @@ class WeisigerCoding:
     ctrend_windows: tuple[int, ...] = (15, 30, 45, 60, 75, 90, 105, 120)
     censor_cases: tuple[CensorCase, ...] = field(default_factory=tuple)
     exclude_wars: tuple[int, ...] = field(default_factory=tuple)
+    volunt_default: str = "voluntary"
+    polity_gaps: str = "carry_last"
+    polity_fill_years: int = 10
+    polity_unlisted: str = "nondemocracy"
+    archigos_gap_days: int = 31
 
     def __post_init__(self) -> None:
         _check(self, "<WeisigerCoding>")
@@ -170,7 +201,8 @@ class WeisigerCoding:
 
 
 _INT_KEYS = ("exit_tolerance_days", "side_change_max_days", "pause_max_days", "recexit_window_days",
-             "recexit2_window_days", "late_join_days", "demdum_threshold", "nmc_fill_years")
+             "recexit2_window_days", "late_join_days", "demdum_threshold", "nmc_fill_years", "polity_fill_years",
+             "archigos_gap_days")
 _BOOL_KEYS = ("side_change_is_exit", "censor_enemy_surrender", "war_ending_exits",
               "war_ending_exits_as_abandonment", "not_exit_cases")
 
@@ -197,7 +229,8 @@ def _convert(key: str, value: Any, origin: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CoalitionsError(f"{where} must be a number, got {value!r}")
         return float(value)
-    if key in ("second_spells", "time_origin", "newlead_reference", "nmc_table", "polity_table"):
+    if key in ("second_spells", "time_origin", "newlead_reference", "nmc_table", "polity_table", "volunt_default",
+               "polity_gaps", "polity_unlisted"):
         if not isinstance(value, str):
             raise CoalitionsError(f"{where} must be a string, got {value!r}")
         return value
@@ -240,7 +273,7 @@ def _check(c: WeisigerCoding, origin: str) -> None:
         return CoalitionsError(f"{origin}: parameter '{key}' {msg}, got {getattr(c, key)!r}")
 
     for key in ("exit_tolerance_days", "side_change_max_days", "pause_max_days", "late_join_days",
-                "nmc_fill_years"):
+                "nmc_fill_years", "polity_fill_years", "archigos_gap_days"):
         if getattr(c, key) < 0:
             raise bad(key, "must be >= 0")
     for key in ("recexit_window_days", "recexit2_window_days"):
@@ -254,7 +287,8 @@ def _check(c: WeisigerCoding, origin: str) -> None:
         raise bad("demdum_threshold", "must be a polity2 value between -10 and 10")
     for key, allowed in (("second_spells", SECOND_SPELLS), ("time_origin", TIME_ORIGINS),
                          ("newlead_reference", NEWLEAD_REFERENCES), ("nmc_table", NMC_TABLES),
-                         ("polity_table", POLITY_TABLES)):
+                         ("polity_table", POLITY_TABLES), ("volunt_default", VOLUNT_DEFAULTS),
+                         ("polity_gaps", POLITY_GAPS), ("polity_unlisted", POLITY_UNLISTED)):
         if getattr(c, key) not in allowed:
             raise bad(key, f"must be one of {list(allowed)}")
     if any(w < 1 for w in c.ctrend_windows):
