@@ -116,7 +116,8 @@ def test_sharded_results_are_byte_identical_to_one_shard(raw, tables, root: Path
     for name in ("multiverse.csv", "universes.csv", "curve.png", "curve.svg"):
         assert (files[1] / name).read_bytes() == (files[n] / name).read_bytes(), name
     t = pd.read_csv(files[1] / "multiverse.csv")
-    assert t["universe_id"].nunique() == sm.n_universes and (t["status"] != "failed").all()
+    assert t["universe_id"].nunique() == sm.n_universes
+    assert (t["status"] != "failed").all(), t.loc[t["status"] == "failed", ["universe_id", "message"]].to_string()
 
 
 def test_a_gather_with_a_missing_or_repeated_shard_stops(raw, root: Path) -> None:

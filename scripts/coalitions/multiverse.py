@@ -479,6 +479,11 @@ def _row(uid: str, study: str, track: str, model_id: str, variant: str | None, t
             "message": message}
 
 
+#: estimator messages that mean the data do not identify the model (separation, a singular information
+#: matrix): the universe is not estimable, not failed
+_NOT_IDENTIFIED = ("singular", "not positive definite", "perfectly predict", "separat")
+
+
 def _int_or_none(v: Any) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
@@ -490,6 +495,8 @@ def _terms_rows(uid: str, study: str, track: str, model_id: str, variant: str | 
     """One row per requested term from a model's fit summary and tidy estimates."""
     status = str(fit.get("status"))
     base_msg = "; ".join(m for m in (str(fit.get("message") or ""), extra_message) if m)
+    if status == "failed" and any(k in base_msg for k in _NOT_IDENTIFIED):
+        status = "not_estimable"  # the fit ran: the data do not identify the model (no failure of the code)
     n_obs, n_events = _int_or_none(fit.get("n_obs")), _int_or_none(fit.get(n_events_key))
     by_term = {r["term"]: r for r in est.to_dict("records")} if len(est) else {}
     out = []
