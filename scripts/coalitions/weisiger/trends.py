@@ -1,0 +1,700 @@
+"""Battlefield trends from dated battles: Weisiger's ``ctrendK`` (War Worsening) and ``otrendK``.
+
+Pure functions; the rebuild puts their result into the participant periods
+(:mod:`coalitions.weisiger.battle_periods`).
+
+:func:`battle_events`
+    Tidy battle-side rows from one battle source: ``warnum, battle_id, start_date, end_date, side,
+    ccode, casualties, lost, source`` (plus ``battle_name`` and ``actor`` for reading case by case).
+    ``side`` is the COW war side, ``ccode`` the state's COW code (missing for a side named only as a
+    coalition or an actor without a COW code). One row per battle segment x side x state:
+
+    * ``"cdb90"`` (CDB90, casualties per battle side): battles of the COW coalition wars
+      (``cow_warno``); sub-battles that CDB90 marks as duplicates of another battle (``parent``)
+      are dropped. Dates from the battle's active periods: each period covers the calendar days
+      from its earliest start to its latest end; overlapping or adjacent periods are merged into
+      one segment, and a battle with separate phases has one segment per phase, its casualties
+      split between them in proportion to their days. ``casualties`` is the side's CDB90 ``cas``
+      divided equally among the side's states (CDB90 gives one figure per side), so the rows of a
+      battle side sum to CDB90's figure; missing where CDB90 has none. ``lost`` is missing.
+    * ``"iwbd"`` (Min 2021, no casualties): ``lost`` is 1 for the side that lost the battle, 0 for
+      the victor, 0.5 for both sides of an inconclusive battle, missing where the victor is not
+      known; ``casualties`` is missing.
+
+:func:`trend_steps`
+    The step functions of every unit: ``idvar, window, date, ctrend, otrend``.
+
+:func:`coverage`
+    Per war: battles, days with battle data, first and last battle, participants with own battles.
+
+The definition (Weisiger's War Worsening, rebuilt): for a window of ``k`` days ending on day ``t``
+(days ``t-k+1 .. t``), the coalition's *loss share* is its losses over its own plus its enemies'
+losses in the battles of the window, where a battle's losses are the sides' casualties (CDB90) or
+the battles lost (IWBD: the share of battles lost, an inconclusive battle counting half to each
+side). The trend is that share minus the same share in the ``k`` days before (days
+``t-2k+1 .. t-k``): positive = worsening. ``ctrend`` uses every battle of the participant's war
+side; ``otrend`` only the battles the participant itself fought (those with a row of its
+``ccode`` on its side), still with its whole side's and the enemy's losses in those battles.
+
+A battle of several days counts on each of its days, its losses spread evenly over them (a
+battle of 4 days with 1,000 casualties on a side adds 250 on each day); so a window that holds
+part of a battle holds that part of its losses. A battle whose losses are unknown on either
+side adds nothing (it is not a battle with data). A window without battle data has no loss
+share; a trend needs both windows' shares, and when one is missing the coding parameter
+``empty_window`` decides: ``"missing"`` (the trend is missing) or ``"no_change"`` (the trend is 0,
+as if the battlefield had not moved). Default: :data:`DEFAULT_EMPTY_WINDOW`.
+
+Record boundaries: ``ctrendK`` (and ``otrendK``) changes only on a day on which a battle day
+enters the window (a battle day), or leaves the current window into the earlier one (K days after a
+battle day) or leaves the earlier one (2K days after it). The step table lists, per window, only the
+days on which a value changes, so a caller can split its records for the one window it models
+(``window == K``) rather than for all 106 windows at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..util import CoalitionsError
+
+__all__ = [
+    "SOURCES", "EMPTY_WINDOW_RULES", "DEFAULT_EMPTY_WINDOW", "WINDOWS", "EVENT_COLUMNS", "STEP_COLUMNS",
+    "COVERAGE_COLUMNS", "required_tables", "case_files", "coalition_wars", "battle_events", "trend_steps",
+    "coverage", "IWBD_COALITIONS",
+]
+
+SOURCES = ("cdb90", "iwbd")
+EMPTY_WINDOW_RULES = ("missing", "no_change")
+#: A window without battle data counts as no change (a trend of 0). Why: with CDB90 most coalition
+#: wars and most days have no dated battle (25 of the 38 coalition wars have none), so "missing"
+#: would drop from every model with ctrendK all records outside the covered days, i.e. most of the
+#: sample, and the trend models would be estimated on a different, much smaller sample than the
+#: others. "no_change" keeps the sample and reads "no recorded battles" as "no recorded change";
+#: "missing" is the coding switch for the reading that absence of data is not evidence.
+DEFAULT_EMPTY_WINDOW = "no_change"
+WINDOWS: tuple[int, ...] = tuple(range(15, 121))  # Figure 5's sweep
+EVENT_COLUMNS = ("warnum", "battle_id", "start_date", "end_date", "side", "ccode", "casualties", "lost", "source")
+STEP_COLUMNS = ("idvar", "window", "date", "ctrend", "otrend")
+COVERAGE_COLUMNS = ("warnum", "source", "battles", "battle_days", "first_battle", "last_battle", "war_days",
+                    "participants", "participants_with_own_battles")
+
+CDB90_TABLES = ("cdb90_battles", "cdb90_belligerents", "cdb90_battle_actors", "cdb90_active_periods")
+IWBD_TABLES = ("iwbd_battles",)
+
+
+def required_tables(source: str) -> list[str]:
+    """The clean source tables (``results/sources/<name>.parquet``) :func:`battle_events` reads.
+
+    Besides these, ``tables`` must hold ``cow_war_participants`` (read by the rebuild anyway) and,
+    for CDB90, ``cdb90_actors`` and ``cdb90_corrections``: the reviewed actor mapping and its
+    battle-side corrections, read by :func:`coalitions.readers.cdb90.read_actor_map` and
+    :func:`coalitions.readers.cdb90.read_corrections` from the files of :func:`case_files` (config
+    files, not source tables: the rule that calls this passes them as inputs). For IWBD,
+    ``cdb90_actors`` and ``cow_states`` are used as name aliases when given.
+    """
+    _check_source(source)
+    return list(CDB90_TABLES) if source == "cdb90" else list(IWBD_TABLES)
+
+
+def case_files(source: str) -> list[str]:
+    """The reviewed mapping files :func:`battle_events` needs (paths relative to the project)."""
+    from ..readers.cdb90 import ACTOR_MAP, CORRECTIONS
+
+    _check_source(source)
+    # IWBD's state names are also resolved with the CDB90 aliases
+    return [ACTOR_MAP, CORRECTIONS] if source == "cdb90" else [ACTOR_MAP]
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        raise CoalitionsError(f"battle source '{source}' is not one of {list(SOURCES)}")
+
+
+def _check_empty(rule: str) -> None:
+    if rule not in EMPTY_WINDOW_RULES:
+        raise CoalitionsError(f"empty_window '{rule}' is not one of {list(EMPTY_WINDOW_RULES)}")
+
+
+def _table(tables: Mapping[str, pd.DataFrame], name: str, why: str) -> pd.DataFrame:
+    try:
+        return tables[name]
+    except KeyError:
+        raise CoalitionsError(f"battlefield trends: table '{name}' is missing ({why})") from None
+
+
+# ================================================================================================
+# COW participation: coalition wars, the side of a state on a date
+
+
+def _spells(war: pd.DataFrame) -> pd.DataFrame:
+    """One row per COW spell: warnum, ccode, side, start, end, state_name."""
+    w = war.rename(columns={"war_num": "warnum"})
+    a = w[["warnum", "ccode", "side", "state_name", "start1", "end1"]].rename(columns={"start1": "start", "end1": "end"})
+    b = w.loc[w["start2"].notna(), ["warnum", "ccode", "side", "state_name", "start2", "end2"]]
+    b = b.rename(columns={"start2": "start", "end2": "end"})
+    out = pd.concat([a, b], ignore_index=True)
+    for c in ("warnum", "ccode", "side"):
+        out[c] = out[c].astype("int64")
+    return out
+
+
+def coalition_wars(war: pd.DataFrame) -> list[int]:
+    """COW wars with a coalition: a side on which two or more states fought on the same day."""
+    sp = _spells(war)
+    out = set()
+    for (warnum, _side), g in sp.groupby(["warnum", "side"]):
+        if g["ccode"].nunique() < 2:
+            continue
+        s, e, c = g["start"].to_numpy(), g["end"].to_numpy(), g["ccode"].to_numpy()
+        for i in range(len(g)):
+            if ((s <= e[i]) & (e >= s[i]) & (c != c[i])).any():
+                out.add(int(warnum))
+                break
+    return sorted(out)
+
+
+def _side_on(sp: pd.DataFrame, warnum: int, ccode: int, day: pd.Timestamp) -> int | None:
+    """The COW side of ``ccode`` in war ``warnum`` on ``day``: the side of a spell holding the day;
+    else, for a state on one side only, that side; else (a state on both sides, the day outside
+    its spells, e.g. Italy in September 1943) the side of the nearest spell."""
+    g = sp[(sp["warnum"] == warnum) & (sp["ccode"] == ccode)]
+    if g.empty:
+        return None
+    inside = g[(g["start"] <= day) & (g["end"] >= day)]
+    if inside["side"].nunique() == 1:
+        return int(inside["side"].iloc[0])
+    if g["side"].nunique() == 1:
+        return int(g["side"].iloc[0])
+    dist = np.minimum((g["start"] - day).abs(), (g["end"] - day).abs())
+    return int(g["side"].to_numpy()[int(np.argmin(dist.to_numpy()))])
+
+
+def _resolve_sides(groups: pd.DataFrame, sp: pd.DataFrame, what: str) -> dict[tuple, int]:
+    """COW side of each battle side ``(battle_id, attacker)`` from its states' sides on the battle's day.
+
+    ``groups``: battle_id, attacker, warnum, day, ccode (nullable). A battle side whose states fix no
+    side (an actor with no COW code) takes the side opposite to the other battle side's.
+    """
+    fixed: dict[tuple, set[int]] = {}
+    for r in groups.itertuples(index=False):
+        key = (r.battle_id, bool(r.attacker))
+        fixed.setdefault(key, set())
+        if pd.notna(r.ccode):
+            s = _side_on(sp, int(r.warnum), int(r.ccode), r.day)
+            if s is not None:
+                fixed[key].add(s)
+    out: dict[tuple, int] = {}
+    for (bid, att), sides in fixed.items():
+        if len(sides) > 1:
+            raise CoalitionsError(f"{what} battle {bid}: the states of the {'attacking' if att else 'defending'} "
+                                  f"side are on different COW sides of the war ({sorted(sides)}); correct the "
+                                  f"actor mapping")
+        if sides:
+            out[(bid, att)] = sides.pop()
+    for (bid, att) in fixed:
+        if (bid, att) not in out and (bid, not att) in out:
+            out[(bid, att)] = 3 - out[(bid, not att)]
+    for (bid, att) in fixed:
+        if (bid, att) not in out:
+            raise CoalitionsError(f"{what} battle {bid}: neither side has a state of the COW war, so no COW side "
+                                  f"can be given; correct the actor mapping")
+    for bid in {k[0] for k in out}:
+        if (bid, True) in out and (bid, False) in out and out[(bid, True)] == out[(bid, False)]:
+            raise CoalitionsError(f"{what} battle {bid}: both battle sides map to COW side {out[(bid, True)]}; "
+                                  f"correct the actor mapping")
+    return out
+
+
+# ================================================================================================
+# battle events: CDB90
+
+
+def _merge_days(d0: np.ndarray, d1: np.ndarray) -> list[tuple[np.datetime64, np.datetime64]]:
+    """Merge overlapping or adjacent day ranges [d0, d1]."""
+    order = np.argsort(d0, kind="stable")
+    out: list[list] = []
+    for i in order:
+        a, b = d0[i], d1[i]
+        if out and a <= out[-1][1] + np.timedelta64(1, "D"):
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _cdb90_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd.DataFrame:
+    from ..readers.cdb90 import ACTOR_MAP, CORRECTIONS
+
+    battles = _table(tables, "cdb90_battles", "CDB90 battles")
+    bel = _table(tables, "cdb90_belligerents", "CDB90 belligerents")
+    act = _table(tables, "cdb90_battle_actors", "CDB90 battle actors")
+    per = _table(tables, "cdb90_active_periods", "CDB90 active periods")
+    amap = _table(tables, "cdb90_actors", f"the CDB90 actor mapping, {ACTOR_MAP}; read it with "
+                                          f"coalitions.readers.cdb90.read_actor_map")
+    war = _table(tables, "cow_war_participants", "the COW war participants")
+    sp = _spells(war)
+
+    b = battles[battles["cow_warno"].isin(list(wars)) & battles["parent"].isna()]
+    b = b[["isqno", "name", "cow_warno"]].rename(columns={"cow_warno": "warnum"}).copy()
+    b["warnum"] = b["warnum"].astype("int64")
+    b["isqno"] = b["isqno"].astype("int64")
+
+    # the tidy edition's actors, with the reviewed corrections (config/cases/cdb90_corrections.csv)
+    a = act[["isqno", "attacker", "actor"]].copy()
+    a["attacker"] = a["attacker"].astype(bool)
+    a["isqno"] = a["isqno"].astype("int64")
+    corr = tables.get("cdb90_corrections")
+    if corr is None:
+        raise CoalitionsError(f"battlefield trends: table 'cdb90_corrections' is missing (the reviewed corrections "
+                              f"of CDB90's actors, {CORRECTIONS}; read it with "
+                              f"coalitions.readers.cdb90.read_corrections)")
+    if len(corr):
+        keys = set(zip(corr["isqno"].astype("int64"), corr["attacker"].astype(bool)))
+        a = a[[k not in keys for k in zip(a["isqno"], a["attacker"])]]
+        new = [(int(r.isqno), bool(r.attacker), x or None) for r in corr.itertuples(index=False)
+               for x in (r.actors.split(" & ") if r.actors else [""])]
+        a = pd.concat([a, pd.DataFrame(new, columns=["isqno", "attacker", "actor"])], ignore_index=True)
+    # every actor of these battles must be in the mapping (an empty ccode there is a decision)
+    a = a.merge(b, on="isqno")
+    known = set(amap["actor"])
+    missing = a[a["actor"].notna() & ~a["actor"].isin(known)]
+    if len(missing):
+        r = missing.iloc[0]
+        others = sorted(set(missing["actor"]) - {r["actor"]})
+        raise CoalitionsError(
+            f"{ACTOR_MAP}: CDB90 actor '{r['actor']}' (battle {r['isqno']} '{r['name']}', COW war {r['warnum']}) "
+            f"is not in the actor mapping" + (f" (nor are {others})" if others else "")
+            + "; add a row with its COW country code (or an empty ccode and a note saying why it has none)")
+    a = a.merge(amap[["actor", "ccode"]], on="actor", how="left")
+    a["attacker"] = a["attacker"].astype(bool)
+
+    # dates: the battle's active periods as day segments
+    p = per[per["isqno"].isin(b["isqno"])].copy()
+    start = p["start_time_min"].fillna(p["end_time_min"])
+    p["d0"] = start.to_numpy().astype("datetime64[D]")
+    p["d1"] = p["end_time_max"].to_numpy().astype("datetime64[D]")
+    segs = []
+    for isq, g in p.groupby("isqno", sort=True):
+        merged = _merge_days(g["d0"].to_numpy(), g["d1"].to_numpy())
+        total = sum(int((e - s).astype(int)) + 1 for s, e in merged)
+        for s, e in merged:
+            segs.append((int(isq), s, e, (int((e - s).astype(int)) + 1) / total))
+    seg = pd.DataFrame(segs, columns=["isqno", "start_date", "end_date", "weight"])
+    nodate = sorted(set(b["isqno"]) - set(seg["isqno"]))
+    if nodate:
+        raise CoalitionsError(f"CDB90 battle(s) {nodate[:5]} of a COW coalition war have no active period (no date); "
+                              f"fetch cdb90 again")
+    first = seg.groupby("isqno")["start_date"].min().rename("day")
+
+    g = a.merge(first.reset_index(), on="isqno").rename(columns={"isqno": "battle_id"})
+    g["day"] = pd.to_datetime(g["day"])
+    sides = _resolve_sides(g[["battle_id", "attacker", "warnum", "day", "ccode"]], sp, "CDB90")
+    a["side"] = [sides[(i, att)] for i, att in zip(a["isqno"], a["attacker"])]
+
+    cas = bel[["isqno", "attacker", "cas"]].copy()
+    cas["attacker"] = cas["attacker"].astype(bool)
+    a = a.merge(cas, on=["isqno", "attacker"], how="left")
+    n_act = a.groupby(["isqno", "attacker"])["actor"].transform("size")
+    a["share"] = a["cas"].astype(float) / n_act
+    ev = a.merge(seg, on="isqno")
+    out = pd.DataFrame({
+        "warnum": ev["warnum"].astype("int64"),
+        "battle_id": ev["isqno"].astype("int64"),
+        "battle_name": ev["name"].astype(object),
+        "start_date": pd.to_datetime(ev["start_date"]).astype("datetime64[ns]"),
+        "end_date": pd.to_datetime(ev["end_date"]).astype("datetime64[ns]"),
+        "side": ev["side"].astype("int64"),
+        "ccode": ev["ccode"].astype("Int64"),
+        "actor": ev["actor"].astype(object),
+        "casualties": (ev["share"] * ev["weight"]).astype(float),
+        "lost": np.nan,
+        "source": "cdb90",
+    })
+    return out
+
+
+# ================================================================================================
+# battle events: IWBD
+
+#: coalition names in IWBD's attacker/defender columns -> COW states whose side the name stands for
+#: (the first of them that fought in the war gives the side)
+IWBD_COALITIONS: dict[str, tuple[int, ...]] = {
+    "allies": (200, 220, 2, 365),           # WWI/WWII Allies: the side of the UK, France, the US, Russia
+    "allied powers": (200, 220, 2, 365),
+    "entente": (200, 220, 365),
+    "axis": (255, 740, 325),                 # Germany, Japan, Italy
+    "central powers": (255, 300),            # Germany, Austria-Hungary
+    "balkan league": (345, 355, 350),        # Serbia, Bulgaria, Greece
+    "arab states": (651, 652, 663, 645),     # Egypt, Syria, Jordan, Iraq
+    "arab coalition": (651, 652, 663, 645),
+    "nato": (2, 200, 220),
+    "un": (2,), "united nations": (2,), "coalition": (2,),
+}
+_SPLIT = re.compile(r"\s*(?:;|/|&|\+|,|\band\b)\s*", flags=re.IGNORECASE)
+
+
+def _norm(name: object) -> str:
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9 ]+", " ", s.lower())
+    s = re.sub(r"\s+", " ", s).strip()
+    return re.sub(r"^the ", "", s)
+
+
+def _iwbd_names(sp: pd.DataFrame, states: pd.DataFrame | None, amap: pd.DataFrame | None) -> dict[str, int]:
+    """Normalised name -> ccode: COW participant names, COW state names/abbreviations, CDB90 aliases."""
+    names: dict[str, int] = {}
+    if amap is not None:
+        for r in amap.dropna(subset=["ccode"]).itertuples(index=False):
+            names.setdefault(_norm(r.actor), int(r.ccode))
+    if states is not None:
+        for r in states.drop_duplicates("ccode").itertuples(index=False):
+            names.setdefault(_norm(r.statenme), int(r.ccode))
+            names.setdefault(_norm(r.stateabb), int(r.ccode))
+    for r in sp.drop_duplicates("ccode").itertuples(index=False):
+        names[_norm(r.state_name)] = int(r.ccode)
+    return names
+
+
+def _iwbd_side_members(label: str, warnum: int, sp: pd.DataFrame, names: dict[str, int],
+                       what: str) -> list[tuple[int | None, int | None]]:
+    """[(ccode, fixed side)] for one IWBD side label: a coalition name gives (None, side)."""
+    n = _norm(label)
+    war_sp = sp[sp["warnum"] == warnum]
+    if n in IWBD_COALITIONS:
+        for c in IWBD_COALITIONS[n]:
+            s = war_sp.loc[war_sp["ccode"] == c, "side"].unique()
+            if len(s) == 1:
+                return [(None, int(s[0]))]
+        raise CoalitionsError(f"{what}: the coalition name '{label}' stands for none of the states of COW war "
+                              f"{warnum}; correct IWBD_COALITIONS")
+    out: list[tuple[int | None, int | None]] = []
+    parts = [x for x in _SPLIT.split(str(label)) if x.strip()] if n not in names else [label]
+    for part in parts:
+        pn = _norm(part)
+        if pn in IWBD_COALITIONS:
+            out.extend(_iwbd_side_members(part, warnum, sp, names, what))
+            continue
+        if pn not in names:
+            raise CoalitionsError(f"{what}: side '{label}': the name '{part}' is neither a COW state nor a known "
+                                  f"coalition name; add it to {_amap_name()} (an alias row) or to IWBD_COALITIONS")
+        out.append((names[pn], None))
+    return out
+
+
+def _amap_name() -> str:
+    from ..readers.cdb90 import ACTOR_MAP
+
+    return ACTOR_MAP
+
+
+_VICTOR_WORDS = {"attacker": "attacker", "attack": "attacker", "defender": "defender", "defense": "defender",
+                 "inconclusive": "draw", "draw": "draw", "tie": "draw", "stalemate": "draw", "indecisive": "draw"}
+
+
+def _iwbd_victor(r) -> str | None:
+    """'attacker', 'defender', 'draw' or None (unknown) for one IWBD battle."""
+    lvl = _norm(r.victorBattleLevel) if pd.notna(r.victorBattleLevel) else ""
+    if lvl in _VICTOR_WORDS:
+        return _VICTOR_WORDS[lvl]
+    v = _norm(r.victor) if pd.notna(r.victor) else ""
+    if not v:
+        return None
+    if v == _norm(r.attacker):
+        return "attacker"
+    if v == _norm(r.defender):
+        return "defender"
+    return _VICTOR_WORDS.get(v)
+
+
+def _iwbd_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd.DataFrame:
+    iw = _table(tables, "iwbd_battles", "the IWBD battles (optional source; read with "
+                                        "coalitions.readers.iwbd.read_iwbd)")
+    war = _table(tables, "cow_war_participants", "the COW war participants")
+    sp = _spells(war)
+    names = _iwbd_names(sp, tables.get("cow_states"), tables.get("cdb90_actors"))
+    iw = iw[iw["cowNum"].isin(list(wars))]
+    rows = []
+    groups = []
+    for r in iw.itertuples(index=False):
+        what = f"IWBD battle {r.battle_id} '{r.battleName}' (COW war {r.cowNum})"
+        start = r.startDate
+        end = r.endDate if pd.notna(r.endDate) else start
+        vic = _iwbd_victor(r)
+        for att, label in ((True, r.attacker), (False, r.defender)):
+            members = _iwbd_side_members(label, int(r.cowNum), sp, names, what)
+            lost = np.nan if vic is None else (0.5 if vic == "draw" else
+                                              float((vic == "attacker") != att))
+            for ccode, fixed in members:
+                rows.append((int(r.cowNum), int(r.battle_id), r.battleName, start, end, att, ccode, fixed,
+                             str(label), lost))
+                groups.append((int(r.battle_id), att, int(r.cowNum), start, ccode, fixed))
+    cols = ["warnum", "battle_id", "battle_name", "start_date", "end_date", "attacker", "ccode", "fixed", "actor", "lost"]
+    ev = pd.DataFrame(rows, columns=cols)
+    if ev.empty:
+        return _empty_events("iwbd")
+    g = pd.DataFrame(groups, columns=["battle_id", "attacker", "warnum", "day", "ccode", "fixed"])
+    # a coalition name fixes its side directly; states by their COW side on the day
+    pre = {(r.battle_id, r.attacker): int(r.fixed) for r in g.dropna(subset=["fixed"]).itertuples(index=False)}
+    rest = g[g["fixed"].isna()]
+    sides = _resolve_sides(rest[["battle_id", "attacker", "warnum", "day", "ccode"]], sp, "IWBD") if len(rest) else {}
+    for k, s in pre.items():
+        if k in sides and sides[k] != s:
+            raise CoalitionsError(f"IWBD battle {k[0]}: the side named as a coalition and its states disagree")
+        sides[k] = s
+    for (bid, att) in list(sides):
+        if (bid, not att) not in sides:
+            sides[(bid, not att)] = 3 - sides[(bid, att)]
+    ev["side"] = [sides[(b, a)] for b, a in zip(ev["battle_id"], ev["attacker"])]
+    return pd.DataFrame({
+        "warnum": ev["warnum"].astype("int64"), "battle_id": ev["battle_id"].astype("int64"),
+        "battle_name": ev["battle_name"].astype(object),
+        "start_date": pd.to_datetime(ev["start_date"]).astype("datetime64[ns]"),
+        "end_date": pd.to_datetime(ev["end_date"]).astype("datetime64[ns]"),
+        "side": ev["side"].astype("int64"), "ccode": pd.array(ev["ccode"], dtype="Int64"),
+        "actor": ev["actor"].astype(object), "casualties": np.nan, "lost": ev["lost"].astype(float),
+        "source": "iwbd",
+    })
+
+
+def _empty_events(source: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "warnum": pd.Series(dtype="int64"), "battle_id": pd.Series(dtype="int64"),
+        "battle_name": pd.Series(dtype=object),
+        "start_date": pd.Series(dtype="datetime64[ns]"), "end_date": pd.Series(dtype="datetime64[ns]"),
+        "side": pd.Series(dtype="int64"), "ccode": pd.Series(dtype="Int64"), "actor": pd.Series(dtype=object),
+        "casualties": pd.Series(dtype=float), "lost": pd.Series(dtype=float), "source": pd.Series(dtype=object),
+    })
+
+
+def battle_events(tables: Mapping[str, pd.DataFrame], source: str, *,
+                  wars: Iterable[int] | None = None) -> pd.DataFrame:
+    """Tidy battle-side rows of ``source`` (``"cdb90"`` or ``"iwbd"``) for the COW coalition wars.
+
+    ``wars``: the war numbers to cover (default: every COW war with a coalition,
+    :func:`coalition_wars`). An actor of a battle of these wars that is not in the actor mapping is
+    an error naming it (CDB90); an IWBD side name that is neither a COW state nor a known coalition
+    name likewise. Columns: :data:`EVENT_COLUMNS` plus ``battle_name`` and ``actor``.
+    """
+    _check_source(source)
+    war = _table(tables, "cow_war_participants", "the COW war participants")
+    wars = sorted(set(int(w) for w in wars)) if wars is not None else coalition_wars(war)
+    ev = _cdb90_events(tables, wars) if source == "cdb90" else _iwbd_events(tables, wars)
+    bad = ev["end_date"] < ev["start_date"]
+    if bad.any():
+        raise CoalitionsError(f"{source}: battle {ev.loc[bad, 'battle_id'].iloc[0]} ends before it starts")
+    return ev.sort_values(["warnum", "start_date", "battle_id", "side", "ccode"], kind="stable").reset_index(drop=True)
+
+
+# ================================================================================================
+# the trend
+
+
+def _loss_column(events: pd.DataFrame) -> str:
+    src = set(events["source"].unique())
+    if len(src) > 1:
+        raise CoalitionsError(f"battlefield trends: events from more than one source {sorted(src)}; use one")
+    return "lost" if src == {"iwbd"} else "casualties"
+
+
+def _battle_sides(ev: pd.DataFrame, qcol: str) -> pd.DataFrame:
+    """Per battle segment: the day range and the loss of side 1 and side 2 (NaN unknown)."""
+    key = ["battle_id", "start_date", "end_date"]
+    if qcol == "lost":  # every row of a battle side carries the side's outcome
+        q = ev.groupby(key + ["side"])[qcol].agg(lambda s: s.iloc[0] if s.nunique(dropna=False) == 1 else np.nan)
+    else:  # the rows of a battle side share its casualties: their sum (unknown if any is)
+        q = ev.groupby(key + ["side"])[qcol].sum(min_count=1).where(
+            ev.groupby(key + ["side"])[qcol].apply(lambda s: s.notna().all()))
+    q = q.unstack("side")
+    for s in (1, 2):
+        if s not in q.columns:
+            q[s] = np.nan
+    return q[[1, 2]].rename(columns={1: "l1", 2: "l2"}).reset_index()
+
+
+def _daily(seg: pd.DataFrame, origin: np.datetime64, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily loss of side 1, total loss, and the number of battle segments with data, on days 0..n-1."""
+    ok = seg["l1"].notna() & seg["l2"].notna() & ((seg["l1"] + seg["l2"]) > 0)
+    seg = seg[ok]
+    l1 = np.zeros(n + 1)
+    tot = np.zeros(n + 1)
+    cnt = np.zeros(n + 1, dtype=np.int64)
+    if len(seg):
+        d0 = (seg["start_date"].to_numpy().astype("datetime64[D]") - origin).astype(np.int64)
+        d1 = (seg["end_date"].to_numpy().astype("datetime64[D]") - origin).astype(np.int64)
+        days = (d1 - d0 + 1).astype(float)
+        v1 = seg["l1"].to_numpy(float) / days
+        vt = (seg["l1"].to_numpy(float) + seg["l2"].to_numpy(float)) / days
+        np.add.at(l1, d0, v1)
+        np.add.at(l1, d1 + 1, -v1)
+        np.add.at(tot, d0, vt)
+        np.add.at(tot, d1 + 1, -vt)
+        np.add.at(cnt, d0, 1)
+        np.add.at(cnt, d1 + 1, -1)
+    # a day outside every battle is exactly 0 (no floating residue from the running sums)
+    c = np.cumsum(cnt)[:n]
+    a = np.where(c > 0, np.cumsum(l1)[:n], 0.0)
+    t = np.where(c > 0, np.cumsum(tot)[:n], 0.0)
+    return a, t, c
+
+
+def _trend(own: np.ndarray, tot: np.ndarray, cnt: np.ndarray, k: int, no_change: bool) -> np.ndarray:
+    """trend[t] = share(t-k+1..t) - share(t-2k+1..t-k) on days t = 0..n-1 (days before 0: no battles)."""
+    n = len(own)
+    C = lambda x: np.concatenate([[0.0], np.cumsum(x, dtype=float)])  # noqa: E731
+    co, ct = C(own), C(tot)
+    cc = np.concatenate([[0], np.cumsum(cnt > 0)])
+    t = np.arange(n)
+    hi, mid, lo = t + 1, np.maximum(t + 1 - k, 0), np.maximum(t + 1 - 2 * k, 0)
+    has_now = (cc[hi] - cc[mid]) > 0
+    has_prev = (cc[mid] - cc[lo]) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        now = (co[hi] - co[mid]) / (ct[hi] - ct[mid])
+        prev = (co[mid] - co[lo]) / (ct[mid] - ct[lo])
+    out = np.where(has_now & has_prev, now - prev, np.nan)
+    out = np.round(out, 12)
+    if no_change:
+        out = np.where(np.isnan(out), 0.0, out)
+    return out
+
+
+def _units(units: pd.DataFrame) -> pd.DataFrame:
+    u = units.copy()
+    if "end_date" not in u.columns and "exit_date" in u.columns:
+        u = u.rename(columns={"exit_date": "end_date"})
+    need = ["idvar", "warnum", "side", "ccode", "entry_date", "end_date"]
+    miss = [c for c in need if c not in u.columns]
+    if miss:
+        raise CoalitionsError(f"battlefield trends: the units table lacks column(s) {miss} (one row per "
+                              f"participant: {need})")
+    u = u[need].copy()
+    for c in ("idvar", "warnum", "side", "ccode"):
+        u[c] = u[c].astype("int64")
+    u["entry_date"] = pd.to_datetime(u["entry_date"])
+    u["end_date"] = pd.to_datetime(u["end_date"])
+    if (u["end_date"] < u["entry_date"]).any():
+        r = u[u["end_date"] < u["entry_date"]].iloc[0]
+        raise CoalitionsError(f"battlefield trends: unit {r['idvar']} ends before it enters")
+    if u["idvar"].duplicated().any():
+        raise CoalitionsError("battlefield trends: idvar is not unique in the units table")
+    return u
+
+
+def trend_steps(events: pd.DataFrame, units: pd.DataFrame, windows: Iterable[int] = WINDOWS,
+                empty_window: str = DEFAULT_EMPTY_WINDOW) -> pd.DataFrame:
+    """The coalition (``ctrend``) and own (``otrend``) trend of every unit as step functions.
+
+    ``units``: one row per participant (at-risk unit) with ``idvar, warnum, side, ccode,
+    entry_date, end_date`` (``exit_date`` is taken for ``end_date`` when that is absent: the
+    participants table of :func:`coalitions.weisiger.rebuild.build_participants`). ``windows``: the
+    window lengths ``k`` in days (15..120 for Figure 5's sweep). ``empty_window``: ``"missing"`` or
+    ``"no_change"`` (see the module docstring).
+
+    Returns one row per unit, window and day on which a value changes, from the unit's entry to its
+    end: ``idvar, window, date, ctrend, otrend``; each value holds from ``date`` until the unit's next
+    ``date`` for the same window. The first row of each unit and window is on its entry date.
+    Changes happen only on battle days and K and 2K days after them (see the module docstring).
+    """
+    _check_empty(empty_window)
+    windows = sorted({int(k) for k in windows})
+    if not windows or windows[0] < 1:
+        raise CoalitionsError(f"battlefield trends: windows must be positive day counts, got {windows}")
+    u = _units(units)
+    empty = pd.DataFrame({"idvar": pd.Series(dtype="int64"), "window": pd.Series(dtype="int64"),
+                          "date": pd.Series(dtype="datetime64[ns]"), "ctrend": pd.Series(dtype=float),
+                          "otrend": pd.Series(dtype=float)})
+    if u.empty:
+        return empty
+    qcol = _loss_column(events) if len(events) else "casualties"
+    no_change = empty_window == "no_change"
+    kmax = windows[-1]
+    parts: list[pd.DataFrame] = []
+    for warnum, uw in u.groupby("warnum", sort=True):
+        ev = events[events["warnum"] == warnum]
+        lo = uw["entry_date"].min()
+        hi = uw["end_date"].max()
+        if len(ev):
+            lo = min(lo, ev["start_date"].min())
+            hi = max(hi, ev["end_date"].max())
+        origin = np.datetime64(lo.date(), "D") - np.timedelta64(2 * kmax, "D")
+        n = int((np.datetime64(hi.date(), "D") - origin).astype(np.int64)) + 1
+        seg = _battle_sides(ev, qcol) if len(ev) else pd.DataFrame(columns=["battle_id", "start_date", "end_date", "l1", "l2"])
+        a1, tot, cnt = _daily(seg, origin, n)
+        own_side = {1: a1, 2: tot - a1}
+        # ctrend per side and window
+        ct = {(s, k): _trend(own_side[s], tot, cnt, k, no_change) for s in (1, 2) for k in windows}
+        for r in uw.itertuples(index=False):
+            mine = ev[(ev["side"] == r.side) & (ev["ccode"] == r.ccode).fillna(False)]["battle_id"].unique()
+            oseg = seg[seg["battle_id"].isin(mine)]
+            o1, otot, ocnt = _daily(oseg, origin, n)
+            oown = o1 if r.side == 1 else otot - o1
+            i0 = int((np.datetime64(r.entry_date.date(), "D") - origin).astype(np.int64))
+            i1 = int((np.datetime64(r.end_date.date(), "D") - origin).astype(np.int64))
+            days = origin + np.arange(i0, i1 + 1).astype("timedelta64[D]")
+            for k in windows:
+                c = ct[(r.side, k)][i0:i1 + 1]
+                o = _trend(oown, otot, ocnt, k, no_change)[i0:i1 + 1]
+                chg = np.ones(len(c), dtype=bool)
+                chg[1:] = ~(_same(c[1:], c[:-1]) & _same(o[1:], o[:-1]))
+                idx = np.flatnonzero(chg)
+                parts.append(pd.DataFrame({"idvar": r.idvar, "window": k, "date": days[idx], "ctrend": c[idx],
+                                           "otrend": o[idx]}))
+    if not parts:
+        return empty
+    out = pd.concat(parts, ignore_index=True)
+    out["idvar"] = out["idvar"].astype("int64")
+    out["window"] = out["window"].astype("int64")
+    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    return out.sort_values(["idvar", "window", "date"], kind="stable").reset_index(drop=True)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+# ================================================================================================
+# coverage
+
+
+def coverage(events: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Per war of ``units``: how much battle data the trends rest on.
+
+    Columns: warnum, source, battles (distinct battles with data on both sides' losses), battle_days
+    (calendar days on which at least one such battle was fought), first_battle, last_battle,
+    war_days (days from the first entry to the last end of the war's units), participants (units),
+    participants_with_own_battles (units with at least one battle of their own, with data, between
+    their entry and end).
+    """
+    u = _units(units)
+    qcol = _loss_column(events) if len(events) else "casualties"
+    src = events["source"].iloc[0] if len(events) else ""
+    rows = []
+    for warnum, uw in u.groupby("warnum", sort=True):
+        ev = events[events["warnum"] == warnum]
+        seg = _battle_sides(ev, qcol) if len(ev) else pd.DataFrame(columns=["battle_id", "start_date", "end_date", "l1", "l2"])
+        ok = seg[seg["l1"].notna() & seg["l2"].notna() & ((seg["l1"] + seg["l2"]) > 0)] if len(seg) else seg
+        days: set = set()
+        for r in ok.itertuples(index=False):
+            days.update(pd.date_range(r.start_date, r.end_date, freq="D"))
+        good = set(ok["battle_id"]) if len(ok) else set()
+        n_own = 0
+        for r in uw.itertuples(index=False):
+            mine = ev[(ev["side"] == r.side) & (ev["ccode"] == r.ccode).fillna(False)
+                      & ev["battle_id"].isin(good)
+                      & (ev["end_date"] >= r.entry_date) & (ev["start_date"] <= r.end_date)]
+            n_own += int(len(mine) > 0)
+        rows.append({
+            "warnum": int(warnum), "source": src, "battles": len(good), "battle_days": len(days),
+            "first_battle": ok["start_date"].min() if len(ok) else pd.NaT,
+            "last_battle": ok["end_date"].max() if len(ok) else pd.NaT,
+            "war_days": int((uw["end_date"].max() - uw["entry_date"].min()).days) + 1,
+            "participants": len(uw), "participants_with_own_battles": n_own,
+        })
+    out = pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
+    for c in ("first_battle", "last_battle"):
+        out[c] = pd.to_datetime(out[c])
+    return out
