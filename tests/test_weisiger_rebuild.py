@@ -10,6 +10,7 @@ import pytest
 
 from coalitions.schema import read_table
 from coalitions.util import CoalitionsError
+from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables
 from coalitions.weisiger.rebuild import (
     EXIT_REASONS,
     TIME_VARYING,
@@ -23,16 +24,18 @@ from coalitions.weisiger.rebuild import (
 )
 from coalitions.weisiger.rebuild_sources import cow_to_gw
 
-# every Weisiger variable of the article (ctrend in the window-sweep steps)
-WEISIGER_VARIABLES = ["withdraw", "volunt", "foverlap", *[f"ctrend{k}" for k in range(15, 121, 15)], "otrend60",
+# every Weisiger variable of the article (the sweep's other ctrend windows are attached per model)
+WEISIGER_VARIABLES = ["withdraw", "volunt", "foverlap", "ctrend60", "otrend60",
                    "pvict", "imptce", "contribpc", "recexit", "recexit2", "demdum", "polity2", "newlead", "sepdum",
                    "seppc", "actdum", "actpc", "intdum", "cooppc", "lnodead", "lnodead2", "latejoin", "terraim",
                    "regaim"]
 
 
 @pytest.fixture(scope="module")
-def src(tables):
-    return {name: tables[name] for name in required_tables(WeisigerCoding())}
+def src(tables, root):
+    out = {name: tables[name] for name in required_tables(WeisigerCoding())}
+    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +250,7 @@ def test_covariates_change_only_at_real_change_points(rebuilt, src):
             member = per.at[i, "date_from"] in joins_leaves[int(per.at[i, "warnum"])]
             assert new_year or member, per.loc[i - 1:i, ["idvar", "date_from", "date_to", col]].to_string()
     # and conversely: a record boundary (other than the first-day split) is a change of some covariate
-    cols = list(TIME_VARYING)
+    cols = [*TIME_VARYING, "ctrend60", "otrend60"]
     later = same & prev["firstobs"].ne(1)
     a, b = per.loc[later, cols].to_numpy(float), prev.loc[later, cols].to_numpy(float)
     assert (~((a == b) | (np.isnan(a) & np.isnan(b)))).any(axis=1).all()
@@ -292,14 +295,15 @@ def test_newlead_recexit_and_latejoin(rebuilt):
 def test_variables_table_covers_every_variable(rebuilt):
     v = rebuilt.variables.set_index("variable")
     assert set(WEISIGER_VARIABLES) <= set(v.index)
-    assert v.loc["foverlap", "status"] == "proxy"
+    assert v.loc["foverlap", "status"] == "hand_coded"
+    assert v.loc["ctrend60", "status"] == "rebuilt" and v.loc["otrend60", "status"] == "rebuilt"
     assert v["note"].str.len().gt(20).all()
     per = rebuilt.periods
     for name, row in v.iterrows():
         assert row["column"] in per.columns
         if row["status"] == "not_available":
             assert per[row["column"]].isna().all() and per[row["column"]].dtype == float
-        else:
+        elif name != "foverlap":  # foverlap: where the front file covers the participant (test_weisiger_fronts)
             assert per[row["column"]].notna().mean() > 0.5, name
 
 

@@ -86,6 +86,7 @@ def weisiger_rebuilt(smk: Any) -> None:
 
     from .schema import write_table
     from .weisiger.apply import apply_data_rules, applicability
+    from .weisiger.battle_periods import battle_case_tables
     from .weisiger.rebuild import build_rebuilt
     from .weisiger.rebuild_cases import load_cases
     from .weisiger.rebuild_coding import WeisigerCoding
@@ -93,6 +94,7 @@ def weisiger_rebuilt(smk: Any) -> None:
     resolved = smk.params.coding
     coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
+    tables.update(battle_case_tables(smk.input.battle_cases))
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
     data = build_rebuilt(tables, coding, cases)
     if resolved.get("extension_members"):
@@ -111,9 +113,42 @@ def weisiger_rebuilt(smk: Any) -> None:
 
     write_csv_atomic(data.participants, smk.output.participants, date_format="%Y-%m-%d")
     write_csv_atomic(data.variables, smk.output.variables)
+    _write_battle_and_front_files(data, smk.output)
     write_csv_atomic(applicability(resolved, coding, "rebuilt"), smk.output.applicability)
     LOG.info("rebuilt Weisiger data, coding %s: %d participants, %d exits, %d records",
              smk.wildcards.coding, len(data.participants), int(data.participants["exit"].sum()), len(periods))
+
+
+def _write_battle_and_front_files(data: Any, output: Any) -> None:
+    """The front file's coverage, with the lines it flags."""
+    import pandas as pd
+
+    cov = data.fronts_coverage if data.fronts_coverage is not None else pd.DataFrame()
+    if data.fronts_flags is not None and len(data.fronts_flags) and len(cov):
+        LOG.warning("front file: %d line(s) flagged (see %s)", len(data.fronts_flags), output.fronts_coverage)
+    write_csv_atomic(cov, output.fronts_coverage)
+
+
+@_entry
+def weisiger_trends(smk: Any) -> None:
+    """Battlefield trends of every window of the coding (the Fig. 5 sweep) and their coverage per war."""
+    import pandas as pd
+
+    from .schema import write_table
+    from .weisiger.battle_periods import battle_case_tables, build_steps
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    coding = WeisigerCoding.from_dict(smk.params.coding["params"], origin=f"coding {smk.wildcards.coding}")
+    tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
+    tables.update(battle_case_tables(smk.input.battle_cases))
+    part = pd.read_csv(smk.input.participants, parse_dates=["entry_date", "exit_date"])
+    windows = sorted({*coding.trend_windows, *coding.ctrend_windows, 60})
+    steps, cov = build_steps(tables, part, coding, windows)
+    write_table(steps, smk.output.trends)
+    write_csv_atomic(cov, smk.output.coverage, date_format="%Y-%m-%d")
+    LOG.info("battlefield trends (%s, empty window: %s): %d windows, %d steps; days with battle data per war: %s",
+             coding.trend_source, coding.trend_empty_window, len(windows), len(steps),
+             dict(zip(cov["warnum"], cov["battle_days"])) if "battle_days" in cov.columns else {})
 
 
 @_entry
@@ -170,8 +205,9 @@ def weisiger_models(smk: Any) -> None:
     if status.get("available", True):
         periods = pd.read_parquet(smk.input.periods)
         variables = pd.read_csv(smk.input.variables)
+        steps = pd.read_parquet(smk.input.trends) if smk.input.get("trends") else None
         est, fits = run_models(periods, variables, specs, track=track, coding=coding,
-                               feasible=(track == "rebuilt"))
+                               feasible=(track == "rebuilt"), trend_steps=steps)
     else:
         from .weisiger.models import ESTIMATE_COLUMNS
 
@@ -314,6 +350,9 @@ def multiverse_run(smk: Any) -> None:
     tables = {Path(p).stem: pd.read_parquet(p) for p in smk.input.tables}
     kw: dict[str, Any] = {}
     if study == "weisiger":
+        from .weisiger.battle_periods import battle_case_tables
+
+        tables.update(battle_case_tables(smk.input.battle_cases))
         kw["cases_dir"] = os.path.dirname(smk.input.cases[0])
         kw["archive_dir"] = smk.input.get("archive")
     else:

@@ -16,6 +16,10 @@ so a reader can check each decision. Two files are known to the rebuild:
     fighting (their forces fought on under a partner's command after their state merged into it).
     Columns: warnum, ccode, side, reason, description, source.
 
+``weisiger_fronts.csv``
+    The fronts of every participant, one row per participant x front x spell, from which
+    ``foverlap`` is computed: read and checked by :mod:`coalitions.weisiger.fronts`.
+
 Any other ``weisiger_*.csv`` file must at least have warnum, ccode, side and source.
 """
 
@@ -28,6 +32,7 @@ from typing import Mapping
 import pandas as pd
 
 from ..util import CoalitionsError
+from .fronts import FRONTS, read_fronts, validate_fronts
 
 WAR_ENDING_EXITS = "weisiger_war_ending_exits"
 NOT_EXITS = "weisiger_not_exits"
@@ -157,6 +162,9 @@ def load_cases(folder: str | os.PathLike,
         raise CoalitionsError(f"{folder}: case folder not found (it should hold the weisiger_*.csv case files)")
     out: dict[str, pd.DataFrame] = {}
     for path in sorted(folder.glob("weisiger_*.csv")):
+        if path.stem == FRONTS:  # many rows per participant: its own format and checks
+            out[path.stem] = read_fronts(path)
+            continue
         try:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", comment=None)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -167,4 +175,10 @@ def load_cases(folder: str | os.PathLike,
 
 def validate_cases(cases: Mapping[str, pd.DataFrame], war: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Validate case tables handed over in memory (e.g. built in a test) against the war data."""
-    return {name: validate_case_table(df, name, f"case table '{name}'", war) for name, df in cases.items()}
+    out = {}
+    for name, df in cases.items():
+        if name == FRONTS:  # checked against the rebuilt sample when the periods are built
+            out[name] = df if "line" in df.columns else validate_fronts(df, f"case table '{name}'")
+        else:
+            out[name] = validate_case_table(df, name, f"case table '{name}'", war)
+    return out

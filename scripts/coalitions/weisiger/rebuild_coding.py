@@ -19,6 +19,10 @@ TIME_ORIGINS = ("own_entry", "war_start", "entry")
 NEWLEAD_REFERENCES = ("entry", "war_start")
 NMC_TABLES = ("cow_nmc5", "cow_nmc6", "cow_nmc7")
 POLITY_TABLES = ("democracy_state_year", "polity5")
+FOVERLAP_SOURCES = ("fronts", "theatre")
+FRONT_WEIGHTINGS = ("share", "equal")
+TREND_SOURCES = ("cdb90", "iwbd")
+TREND_EMPTY_WINDOWS = ("missing", "no_change")
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,24 @@ class WeisigerCoding:
     polity_table
         ``"democracy_state_year"`` (peacesciencer's polity2 keyed by COW codes, fewer gaps for
         Austria-Hungary and Serbia) or ``"polity5"`` (Polity's own country codes).
-    ctrend_windows
-        Windows of the (not rebuildable) ``ctrendK`` columns kept as all-missing placeholders.
+    foverlap_source, front_weighting
+        ``foverlap`` (Common Front) from the sourced front file ``config/cases/weisiger_fronts.csv``
+        (``"fronts"``, default: Weisiger's definition, the weighted share of the participant's active
+        fronts on which a partner is also active, day by day) or from the COW WhereFought theatre
+        proxy (``"theatre"``: share of its regions in which an active partner also fought).
+        ``front_weighting``: ``"share"`` weights the fronts by the file's force shares where every
+        active front of the day has one (equal weights otherwise); ``"equal"`` always weights them
+        equally (see coalitions.weisiger.fronts).
+    trend_source, trend_empty_window, ctrend_windows, trend_windows
+        ``ctrendK``/``otrend60`` from dated battles (coalitions.weisiger.trends): ``"cdb90"`` (the
+        CAA/HERO battles with casualties; loss share = own casualties over both sides') or ``"iwbd"``
+        (Min 2021; loss share = share of battles lost). ``trend_empty_window``: what a window without
+        battles gets: ``"no_change"`` (default; a trend of 0, so that the many wars and days without
+        dated battles stay in the sample, as in the other models) or ``"missing"``. ``ctrend_windows``: the windows
+        whose ``ctrendK`` columns are in the periods table (each with its own record boundaries;
+        ctrend60 always); ``trend_windows``: the windows of the trend file (``trends.parquet``) from
+        which a model using another window (the Fig. 5 sweep, 15-120 days) gets its ``ctrendK``,
+        its records split at that window's steps only.
     """
 
     exit_tolerance_days: int = 0
@@ -129,7 +149,12 @@ class WeisigerCoding:
     nmc_table: str = "cow_nmc5"
     nmc_fill_years: int = 5
     polity_table: str = "democracy_state_year"
-    ctrend_windows: tuple[int, ...] = (15, 30, 45, 60, 75, 90, 105, 120)
+    foverlap_source: str = "fronts"
+    front_weighting: str = "share"
+    trend_source: str = "cdb90"
+    trend_empty_window: str = "no_change"
+    ctrend_windows: tuple[int, ...] = (60,)
+    trend_windows: tuple[int, ...] = tuple(range(15, 121))
     censor_cases: tuple[CensorCase, ...] = field(default_factory=tuple)
     exclude_wars: tuple[int, ...] = field(default_factory=tuple)
 
@@ -166,6 +191,7 @@ class WeisigerCoding:
         d["censor_cases"] = [dict(c) for c in d["censor_cases"]]
         d["exclude_wars"] = list(self.exclude_wars)
         d["ctrend_windows"] = list(self.ctrend_windows)
+        d["trend_windows"] = list(self.trend_windows)
         return d
 
 
@@ -197,11 +223,12 @@ def _convert(key: str, value: Any, origin: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CoalitionsError(f"{where} must be a number, got {value!r}")
         return float(value)
-    if key in ("second_spells", "time_origin", "newlead_reference", "nmc_table", "polity_table"):
+    if key in ("second_spells", "time_origin", "newlead_reference", "nmc_table", "polity_table",
+               "foverlap_source", "front_weighting", "trend_source", "trend_empty_window"):
         if not isinstance(value, str):
             raise CoalitionsError(f"{where} must be a string, got {value!r}")
         return value
-    if key == "ctrend_windows":
+    if key in ("ctrend_windows", "trend_windows"):
         if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
             raise CoalitionsError(f"{where} must be a list of whole numbers of days, got {value!r}")
         return tuple(value)
@@ -254,11 +281,14 @@ def _check(c: WeisigerCoding, origin: str) -> None:
         raise bad("demdum_threshold", "must be a polity2 value between -10 and 10")
     for key, allowed in (("second_spells", SECOND_SPELLS), ("time_origin", TIME_ORIGINS),
                          ("newlead_reference", NEWLEAD_REFERENCES), ("nmc_table", NMC_TABLES),
-                         ("polity_table", POLITY_TABLES)):
+                         ("polity_table", POLITY_TABLES), ("foverlap_source", FOVERLAP_SOURCES),
+                         ("front_weighting", FRONT_WEIGHTINGS), ("trend_source", TREND_SOURCES),
+                         ("trend_empty_window", TREND_EMPTY_WINDOWS)):
         if getattr(c, key) not in allowed:
             raise bad(key, f"must be one of {list(allowed)}")
-    if any(w < 1 for w in c.ctrend_windows):
-        raise bad("ctrend_windows", "must be positive numbers of days")
+    for key in ("ctrend_windows", "trend_windows"):
+        if any(w < 1 for w in getattr(c, key)):
+            raise bad(key, "must be positive numbers of days")
     for i, case in enumerate(c.censor_cases):
         if case.side not in (1, 2):
             raise CoalitionsError(f"{origin}: parameter 'censor_cases[{i}]' side must be 1 or 2, got {case.side}")
