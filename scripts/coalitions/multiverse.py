@@ -556,7 +556,10 @@ def _weisiger_plan(sm: StudyMultiverse, universes: pd.DataFrame, base: Mapping[s
         params = dict(resolved["params"])
         wars = [int(w) for w in params.pop("exclude_wars", []) or []]
         member.update(resolved=resolved, exclude_wars=wars)
-        key = json.dumps(params, sort_keys=True, default=str)
+        kp = dict(params)
+        if kp.get("foverlap_source") == "theatre":  # the theatre proxy does not weight fronts
+            kp.pop("front_weighting", None)
+        key = json.dumps(kp, sort_keys=True, default=str)
         member["build_params"] = params
         groups.setdefault(key, []).append(member)
     return groups
@@ -569,6 +572,12 @@ def _weisiger_plan(sm: StudyMultiverse, universes: pd.DataFrame, base: Mapping[s
 EXIT_FIELDS = ("exit_tolerance_days", "side_change_is_exit", "side_change_max_days", "censor_enemy_surrender",
                "war_ending_exits", "war_ending_exits_as_abandonment", "not_exit_cases", "censor_cases",
                "exclude_wars", "late_join_days")
+
+
+#: WeisigerCoding fields that change how foverlap and the battlefield trends are measured, never the
+#: participants (``build_participants`` does not read them)
+MEASURE_FIELDS = ("foverlap_source", "front_weighting", "trend_source", "trend_empty_window", "ctrend_windows",
+                  "trend_windows")
 
 
 def _period_key(params: Mapping[str, Any]) -> str:
@@ -599,6 +608,13 @@ def _weisiger_participants(key: str) -> tuple[str, Any]:
         return key, exc
 
 
+def _fronts() -> pd.DataFrame | None:
+    """The front file (config/cases/weisiger_fronts.csv) among the loaded case files, if there is one."""
+    from .weisiger.fronts import FRONTS
+
+    return _STATE.get("cases", {}).get(FRONTS)
+
+
 def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], pd.DataFrame]:
     """Periods of the given wars of one build group, one frame per war (keyed like the shared store)."""
     from .weisiger.rebuild import build_periods
@@ -609,7 +625,7 @@ def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], 
     params = st["groups"][key][0]["build_params"]
     part = st["participants"][key]
     sub = part[part["warnum"].isin(wars)]
-    per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params))
+    per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params), fronts=_fronts())
     pk = _period_key(params)
     return {(pk, int(w), _war_hash(part[part["warnum"] == w])): per[per["warnum"] == w] for w in wars}
 
@@ -639,7 +655,15 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
     st = _STATE
     ok_keys = [k for k in keys if "error" not in st["groups"][k][0]]
     st["participants"], st["participants_error"] = {}, {}
-    for key, res in _map(_weisiger_participants, ok_keys, workers):
+    # groups that differ only in how foverlap and the trends are measured share their participants
+    pkey = {k: json.dumps({f: v for f, v in st["groups"][k][0]["build_params"].items() if f not in MEASURE_FIELDS},
+                          sort_keys=True, default=str) for k in ok_keys}
+    first: dict[str, str] = {}
+    for k in ok_keys:
+        first.setdefault(pkey[k], k)
+    done = dict(_map(_weisiger_participants, list(first.values()), workers))
+    for key in ok_keys:
+        res = done[first[pkey[key]]]
         if isinstance(res, BaseException):
             st["participants_error"][key] = res  # fails the group's rebuilt track only
         else:
@@ -667,7 +691,8 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
         probe = max(built, key=lambda k: (sum(1 for f in EXIT_FIELDS if f in st["groups"][k][0]["build_params"]),
                                           k))
         params = st["groups"][probe][0]["build_params"]
-        direct, _ = build_periods(st["tables"], st["participants"][probe], WeisigerCoding.from_dict(params))
+        direct, _ = build_periods(st["tables"], st["participants"][probe], WeisigerCoding.from_dict(params),
+                                  fronts=_fronts())
         st["empty_periods"] = direct.iloc[0:0]
         try:
             pd.testing.assert_frame_equal(_assemble_periods(probe), direct.reset_index(drop=True))
@@ -697,7 +722,7 @@ def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     if st.get("shared"):
         periods, variables = _assemble_periods(key), variables_table(coding)
     else:
-        periods, variables = build_periods(st["tables"], part, coding)
+        periods, variables = build_periods(st["tables"], part, coding, fronts=_fronts())
     validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
     validate(periods, PERIODS_SCHEMA, "rebuilt Weisiger periods")
     validate(variables, VARIABLES_SCHEMA, "rebuilt Weisiger variables")
@@ -1150,7 +1175,10 @@ def job_inputs(sm: StudyMultiverse, base: Mapping[str, Any], weisiger_case_files
         "case_files": case_files(sm, base),
     }
     if sm.study == "weisiger":
+        from .weisiger.battle_periods import battle_case_files
+
         inputs["cases"] = list(weisiger_case_files)
+        inputs["battle_cases"] = battle_case_files()
         if "original" in sm.tracks:
             inputs["archive"] = "resources/original/weisiger2016"
     else:
