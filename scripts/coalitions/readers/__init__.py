@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..schema import TableSchema, write_table
 from ..util import CoalitionsError
-from . import cdb90, cow, other
+from . import cdb90, cow, iwbd, other
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,13 @@ TABLES: dict[str, TableSpec] = {
                                      cdb90.BATTLE_ACTORS_SCHEMA),
     "cdb90_active_periods": TableSpec("cdb90", "active_periods", cdb90.read_active_periods,
                                       cdb90.ACTIVE_PERIODS_SCHEMA),
+}
+
+#: tables of optional sources fetched like the authors' archives (``resources/original/<source>/``,
+#: with a status.json): not built by ``clean_table`` (the file may not be there); read with
+#: ``iwbd.load_iwbd`` when the status says it is available
+ARCHIVE_TABLES: dict[str, TableSpec] = {
+    "iwbd_battles": TableSpec("iwbd", "battles", iwbd.read_iwbd, iwbd.IWBD_SCHEMA),
 }
 
 

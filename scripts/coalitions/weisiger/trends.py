@@ -60,7 +60,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..util import CoalitionsError
+from ..util import LOG, CoalitionsError
 
 __all__ = [
     "SOURCES", "EMPTY_WINDOW_RULES", "DEFAULT_EMPTY_WINDOW", "WINDOWS", "EVENT_COLUMNS", "STEP_COLUMNS",
@@ -418,12 +418,22 @@ def _iwbd_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd.
     sp = _spells(war)
     names = _iwbd_names(sp, tables.get("cow_states"), tables.get("cdb90_actors"))
     iw = iw[iw["cowNum"].isin(list(wars))]
+    undated = iw["startDate"].isna()
+    if undated.any():
+        LOG.warning("IWBD: %d battle(s) of the coalition wars have no start date and are left out of the trends "
+                    "(battle ids %s)", int(undated.sum()), iw.loc[undated, "battle_id"].head(10).tolist())
+        iw = iw[~undated]
     rows = []
     groups = []
     for r in iw.itertuples(index=False):
         what = f"IWBD battle {r.battle_id} '{r.battleName}' (COW war {r.cowNum})"
         start = r.startDate
-        end = r.endDate if pd.notna(r.endDate) else start
+        if pd.notna(r.endDate):
+            end = r.endDate
+        elif pd.notna(r.battleLength) and int(r.battleLength) >= 1:
+            end = start + pd.Timedelta(days=int(r.battleLength) - 1)
+        else:
+            end = start
         vic = _iwbd_victor(r)
         for att, label in ((True, r.attacker), (False, r.defender)):
             members = _iwbd_side_members(label, int(r.cowNum), sp, names, what)
@@ -502,18 +512,29 @@ def _loss_column(events: pd.DataFrame) -> str:
 
 
 def _battle_sides(ev: pd.DataFrame, qcol: str) -> pd.DataFrame:
-    """Per battle segment: the day range and the loss of side 1 and side 2 (NaN unknown)."""
-    key = ["battle_id", "start_date", "end_date"]
-    if qcol == "lost":  # every row of a battle side carries the side's outcome
-        q = ev.groupby(key + ["side"])[qcol].agg(lambda s: s.iloc[0] if s.nunique(dropna=False) == 1 else np.nan)
-    else:  # the rows of a battle side share its casualties: their sum (unknown if any is)
-        q = ev.groupby(key + ["side"])[qcol].sum(min_count=1).where(
-            ev.groupby(key + ["side"])[qcol].apply(lambda s: s.notna().all()))
+    """Per battle segment: the day range and the loss of side 1 and side 2 (NaN unknown).
+
+    CDB90: a battle side's rows share its casualties, so its loss is their sum (unknown if any row's
+    is). IWBD: every row of a battle side carries the side's outcome (unknown if they differ).
+    """
+    key = ["battle_id", "start_date", "end_date", "side"]
+    g = ev.groupby(key)[qcol]
+    n, known = g.size(), g.count()
+    if qcol == "lost":
+        lo, hi = g.min(), g.max()
+        q = lo.where((n == known) & (lo == hi))
+    else:
+        q = g.sum().where(n == known)
     q = q.unstack("side")
-    for s in (1, 2):
-        if s not in q.columns:
-            q[s] = np.nan
+    for side in (1, 2):
+        if side not in q.columns:
+            q[side] = np.nan
     return q[[1, 2]].rename(columns={1: "l1", 2: "l2"}).reset_index()
+
+
+_NO_SEGMENTS = pd.DataFrame({"battle_id": pd.Series(dtype="int64"), "start_date": pd.Series(dtype="datetime64[ns]"),
+                             "end_date": pd.Series(dtype="datetime64[ns]"), "l1": pd.Series(dtype=float),
+                             "l2": pd.Series(dtype=float)})
 
 
 def _daily(seg: pd.DataFrame, origin: np.datetime64, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -542,24 +563,36 @@ def _daily(seg: pd.DataFrame, origin: np.datetime64, n: int) -> tuple[np.ndarray
     return a, t, c
 
 
-def _trend(own: np.ndarray, tot: np.ndarray, cnt: np.ndarray, k: int, no_change: bool) -> np.ndarray:
-    """trend[t] = share(t-k+1..t) - share(t-2k+1..t-k) on days t = 0..n-1 (days before 0: no battles)."""
-    n = len(own)
-    C = lambda x: np.concatenate([[0.0], np.cumsum(x, dtype=float)])  # noqa: E731
-    co, ct = C(own), C(tot)
-    cc = np.concatenate([[0], np.cumsum(cnt > 0)])
-    t = np.arange(n)
-    hi, mid, lo = t + 1, np.maximum(t + 1 - k, 0), np.maximum(t + 1 - 2 * k, 0)
-    has_now = (cc[hi] - cc[mid]) > 0
-    has_prev = (cc[mid] - cc[lo]) > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        now = (co[hi] - co[mid]) / (ct[hi] - ct[mid])
-        prev = (co[mid] - co[lo]) / (ct[mid] - ct[lo])
-    out = np.where(has_now & has_prev, now - prev, np.nan)
-    out = np.round(out, 12)
-    if no_change:
-        out = np.where(np.isnan(out), 0.0, out)
-    return out
+class _Series:
+    """Running sums of one daily loss series (own loss, total loss, battle-day indicator)."""
+
+    def __init__(self, own: np.ndarray, tot: np.ndarray, cnt: np.ndarray):
+        self.co = np.concatenate([[0.0], np.cumsum(own, dtype=float)])
+        self.ct = np.concatenate([[0.0], np.cumsum(tot, dtype=float)])
+        self.cc = np.concatenate([[0], np.cumsum(cnt > 0)])
+        self.any = bool(self.cc[-1] > 0)
+
+    def trend(self, ks: np.ndarray, t: np.ndarray, no_change: bool) -> np.ndarray:
+        """(len(ks), len(t)): trend[k, t] = share(t-k+1..t) - share(t-2k+1..t-k), on day indices ``t``.
+
+        Days before day 0 have no battles (day 0 lies 2 * max(ks) days before anything happens).
+        """
+        fill = 0.0 if no_change else np.nan
+        if not self.any:
+            return np.full((len(ks), len(t)), fill)
+        co, ct, cc = self.co, self.ct, self.cc
+        hi = (t + 1)[None, :]
+        mid = np.maximum(hi - ks[:, None], 0)
+        lo = np.maximum(hi - 2 * ks[:, None], 0)
+        hi = np.broadcast_to(hi, mid.shape)
+        ok = ((cc[hi] - cc[mid]) > 0) & ((cc[mid] - cc[lo]) > 0)
+        out = np.full(mid.shape, fill)
+        if ok.any():
+            h, m, lo_ = hi[ok], mid[ok], lo[ok]
+            now = (co[h] - co[m]) / (ct[h] - ct[m])
+            prev = (co[m] - co[lo_]) / (ct[m] - ct[lo_])
+            out[ok] = np.round(now - prev, 12)
+        return out
 
 
 def _units(units: pd.DataFrame) -> pd.DataFrame:
@@ -612,7 +645,8 @@ def trend_steps(events: pd.DataFrame, units: pd.DataFrame, windows: Iterable[int
     qcol = _loss_column(events) if len(events) else "casualties"
     no_change = empty_window == "no_change"
     kmax = windows[-1]
-    parts: list[pd.DataFrame] = []
+    ks = np.asarray(windows, dtype=np.int64)
+    cols: dict[str, list[np.ndarray]] = {"idvar": [], "window": [], "date": [], "ctrend": [], "otrend": []}
     for warnum, uw in u.groupby("warnum", sort=True):
         ev = events[events["warnum"] == warnum]
         lo = uw["entry_date"].min()
@@ -622,32 +656,37 @@ def trend_steps(events: pd.DataFrame, units: pd.DataFrame, windows: Iterable[int
             hi = max(hi, ev["end_date"].max())
         origin = np.datetime64(lo.date(), "D") - np.timedelta64(2 * kmax, "D")
         n = int((np.datetime64(hi.date(), "D") - origin).astype(np.int64)) + 1
-        seg = _battle_sides(ev, qcol) if len(ev) else pd.DataFrame(columns=["battle_id", "start_date", "end_date", "l1", "l2"])
+        seg = _battle_sides(ev, qcol) if len(ev) else _NO_SEGMENTS
         a1, tot, cnt = _daily(seg, origin, n)
-        own_side = {1: a1, 2: tot - a1}
-        # ctrend per side and window
-        ct = {(s, k): _trend(own_side[s], tot, cnt, k, no_change) for s in (1, 2) for k in windows}
+        span = np.arange(n)
+        side_trend = {1: _Series(a1, tot, cnt).trend(ks, span, no_change),
+                      2: _Series(tot - a1, tot, cnt).trend(ks, span, no_change)}
+        own_ids = (ev.dropna(subset=["ccode"]).groupby(["side", "ccode"])["battle_id"].unique().to_dict()
+                   if len(ev) else {})
         for r in uw.itertuples(index=False):
-            mine = ev[(ev["side"] == r.side) & (ev["ccode"] == r.ccode).fillna(False)]["battle_id"].unique()
-            oseg = seg[seg["battle_id"].isin(mine)]
-            o1, otot, ocnt = _daily(oseg, origin, n)
-            oown = o1 if r.side == 1 else otot - o1
+            mine = own_ids.get((r.side, r.ccode))
+            if mine is not None:
+                o1, otot, ocnt = _daily(seg[seg["battle_id"].isin(mine)], origin, n)
+                own = _Series(o1 if r.side == 1 else otot - o1, otot, ocnt)
+            else:
+                own = _Series(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
             i0 = int((np.datetime64(r.entry_date.date(), "D") - origin).astype(np.int64))
             i1 = int((np.datetime64(r.end_date.date(), "D") - origin).astype(np.int64))
-            days = origin + np.arange(i0, i1 + 1).astype("timedelta64[D]")
-            for k in windows:
-                c = ct[(r.side, k)][i0:i1 + 1]
-                o = _trend(oown, otot, ocnt, k, no_change)[i0:i1 + 1]
-                chg = np.ones(len(c), dtype=bool)
-                chg[1:] = ~(_same(c[1:], c[:-1]) & _same(o[1:], o[:-1]))
-                idx = np.flatnonzero(chg)
-                parts.append(pd.DataFrame({"idvar": r.idvar, "window": k, "date": days[idx], "ctrend": c[idx],
-                                           "otrend": o[idx]}))
-    if not parts:
+            t = np.arange(i0, i1 + 1)
+            days = origin + t.astype("timedelta64[D]")
+            c = side_trend[r.side][:, i0:i1 + 1]
+            o = own.trend(ks, t, no_change)
+            chg = np.ones(c.shape, dtype=bool)
+            chg[:, 1:] = ~(_same(c[:, 1:], c[:, :-1]) & _same(o[:, 1:], o[:, :-1]))
+            ki, ti = np.nonzero(chg)
+            cols["idvar"].append(np.full(len(ki), r.idvar, dtype=np.int64))
+            cols["window"].append(ks[ki])
+            cols["date"].append(days[ti])
+            cols["ctrend"].append(c[ki, ti])
+            cols["otrend"].append(o[ki, ti])
+    if not cols["idvar"]:
         return empty
-    out = pd.concat(parts, ignore_index=True)
-    out["idvar"] = out["idvar"].astype("int64")
-    out["window"] = out["window"].astype("int64")
+    out = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
     return out.sort_values(["idvar", "window", "date"], kind="stable").reset_index(drop=True)
 
@@ -675,7 +714,7 @@ def coverage(events: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for warnum, uw in u.groupby("warnum", sort=True):
         ev = events[events["warnum"] == warnum]
-        seg = _battle_sides(ev, qcol) if len(ev) else pd.DataFrame(columns=["battle_id", "start_date", "end_date", "l1", "l2"])
+        seg = _battle_sides(ev, qcol) if len(ev) else _NO_SEGMENTS
         ok = seg[seg["l1"].notna() & seg["l2"].notna() & ((seg["l1"] + seg["l2"]) > 0)] if len(seg) else seg
         days: set = set()
         for r in ok.itertuples(index=False):
