@@ -117,6 +117,19 @@ def test_an_unmapped_actor_is_an_error_naming_it(tables, actor_map, corrections)
     assert len(trends.battle_events(t, "cdb90")) > 0
 
 
+def test_battles_must_match_the_cow_war_by_name_and_date(tables, actor_map, corrections):
+    t = {n: tables[n] for n in ("cow_war_participants", *CDB90)}
+    t["cdb90_actors"], t["cdb90_corrections"] = actor_map, corrections
+    b = tables["cdb90_battles"].copy()
+    alma = b["isqno"] == 165  # The Alma, 1854 (Crimean War, COW 22)
+    b.loc[alma, "cow_warno"] = 28
+    with pytest.raises(CoalitionsError, match="cow_warno 28 is 'Crimean War of 1853-1856' in CDB90"):
+        trends.battle_events({**t, "cdb90_battles": b}, "cdb90")
+    b.loc[alma, "cow_warname"] = "War of Italian Unification of 1859"
+    with pytest.raises(CoalitionsError, match="battle 165 'THE ALMA' .* outside COW war 28"):
+        trends.battle_events({**t, "cdb90_battles": b}, "cdb90")
+
+
 def test_the_actor_mapping_file_is_checked(tmp_path, actor_map):
     good = Path(C.ACTOR_MAP).read_text(encoding="utf-8").splitlines()
     cases = {
@@ -193,7 +206,8 @@ def test_a_state_on_both_sides_gets_the_side_of_its_spell_on_the_battle_date(tab
     """Synthetic battles (not CDB90's): Italy in WWII in 1941 (Axis) and in 1944 (Allies), Romania."""
     battles = pd.DataFrame({"isqno": [1, 2, 3], "war": "SYNTHETIC", "name": ["S1941", "S1944", "R1944"],
                             "locn": None, "campgn": None, "war4": None, "war4_theater": None,
-                            "cow_warno": pd.array([139, 139, 139], dtype="Int64"), "cow_warname": None,
+                            "cow_warno": pd.array([139, 139, 139], dtype="Int64"),
+                            "cow_warname": "World War II of 1939-1945",
                             "parent": pd.array([None, None, None], dtype="Int64")})
     act = pd.DataFrame({"isqno": [1, 1, 2, 2, 3, 3], "attacker": [True, False] * 3, "n": 1,
                         "actor": ["Italy", "Great Britain", "Italy", "Germany", "Germany", "USSR"]})

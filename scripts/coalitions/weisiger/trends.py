@@ -64,7 +64,7 @@ from ..util import LOG, CoalitionsError
 
 __all__ = [
     "SOURCES", "EMPTY_WINDOW_RULES", "DEFAULT_EMPTY_WINDOW", "WINDOWS", "EVENT_COLUMNS", "STEP_COLUMNS",
-    "COVERAGE_COLUMNS", "required_tables", "case_files", "coalition_wars", "battle_events", "trend_steps",
+    "COVERAGE_COLUMNS", "METHOD_NOTE", "required_tables", "case_files", "coalition_wars", "battle_events", "trend_steps",
     "coverage", "IWBD_COALITIONS",
 ]
 
@@ -82,6 +82,17 @@ EVENT_COLUMNS = ("warnum", "battle_id", "start_date", "end_date", "side", "ccode
 STEP_COLUMNS = ("idvar", "window", "date", "ctrend", "otrend")
 COVERAGE_COLUMNS = ("warnum", "source", "battles", "battle_days", "first_battle", "last_battle", "war_days",
                     "participants", "participants_with_own_battles")
+
+#: how the trends are built, in one sentence per point (for variables.csv and the paper's notes)
+METHOD_NOTE = {
+    "cdb90": "Loss share: the side's casualties over both sides' in the CDB90 battles dated in the window "
+             "(a battle of several days counts on each day, its casualties spread evenly over its days; a "
+             "battle with unknown casualties adds nothing; CDB90 sub-battles that duplicate another are dropped).",
+    "iwbd": "Loss share: the share of the IWBD battles dated in the window that the side lost (an inconclusive "
+            "battle counts half to each side; a battle of several days counts on each day, spread evenly; a "
+            "battle with no known victor adds nothing). IWBD has no casualties: a proxy for Weisiger's "
+            "casualty-based trend.",
+}
 
 CDB90_TABLES = ("cdb90_battles", "cdb90_belligerents", "cdb90_battle_actors", "cdb90_active_periods")
 IWBD_TABLES = ("iwbd_battles",)
@@ -227,6 +238,36 @@ def _merge_days(d0: np.ndarray, d1: np.ndarray) -> list[tuple[np.datetime64, np.
     return [(a, b) for a, b in out]
 
 
+def _war_key(name: object) -> str:
+    """A COW war name without CDB90's "of 1914-1918" and the words "War"/"War of" (for comparison)."""
+    n = re.sub(r"\s+of\s+\d{4}(-\d{4})?$", "", str(name or "")).strip().lower()
+    n = re.sub(r"^war of\s+", "", n)
+    return re.sub(r"\s+war$", "", n)
+
+
+def _check_cow_wars(b: pd.DataFrame, war: pd.DataFrame) -> None:
+    """CDB90's cow_warno must name the same war as COW (same name), and the battles fall in its span."""
+    w = war.rename(columns={"war_num": "warnum"})
+    names = w.groupby("warnum")["war_name"].first()
+    for no, cdb_name in b.drop_duplicates("cow_warno")[["cow_warno", "cow_warname"]].itertuples(index=False):
+        if _war_key(cdb_name) != _war_key(names.get(int(no))):
+            raise CoalitionsError(f"CDB90: cow_warno {no} is '{cdb_name}' in CDB90 but '{names.get(int(no))}' in the "
+                                  f"COW war data; the two do not number the wars alike")
+
+
+def _check_battle_dates(seg: pd.DataFrame, b: pd.DataFrame, war: pd.DataFrame) -> None:
+    w = war.rename(columns={"war_num": "warnum"})
+    span = pd.DataFrame({"start": w.groupby("warnum")["start1"].min(),
+                         "end": pd.concat([w["end1"], w["end2"]]).groupby(pd.concat([w["warnum"]] * 2)).max()})
+    m = seg.merge(b[["isqno", "warnum", "name"]], on="isqno").merge(span, left_on="warnum", right_index=True)
+    out = (pd.to_datetime(m["end_date"]) < m["start"]) | (pd.to_datetime(m["start_date"]) > m["end"])
+    if out.any():
+        r = m[out].iloc[0]
+        raise CoalitionsError(f"CDB90 battle {r['isqno']} '{r['name']}' ({pd.Timestamp(r['start_date']).date()}) lies "
+                              f"outside COW war {r['warnum']} ({r['start'].date()} to {r['end'].date()}); its cow_warno "
+                              f"is wrong")
+
+
 def _cdb90_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd.DataFrame:
     from ..readers.cdb90 import ACTOR_MAP, CORRECTIONS
 
@@ -240,6 +281,7 @@ def _cdb90_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd
     sp = _spells(war)
 
     b = battles[battles["cow_warno"].isin(list(wars)) & battles["parent"].isna()]
+    _check_cow_wars(b, war)
     b = b[["isqno", "name", "cow_warno"]].rename(columns={"cow_warno": "warnum"}).copy()
     b["warnum"] = b["warnum"].astype("int64")
     b["isqno"] = b["isqno"].astype("int64")
@@ -289,6 +331,7 @@ def _cdb90_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd
     if nodate:
         raise CoalitionsError(f"CDB90 battle(s) {nodate[:5]} of a COW coalition war have no active period (no date); "
                               f"fetch cdb90 again")
+    _check_battle_dates(seg, b, war)
     first = seg.groupby("isqno")["start_date"].min().rename("day")
 
     g = a.merge(first.reset_index(), on="isqno").rename(columns={"isqno": "battle_id"})
