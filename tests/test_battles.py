@@ -204,17 +204,19 @@ def test_sides_by_date_and_the_corrections(events):
 
 def test_a_state_on_both_sides_gets_the_side_of_its_spell_on_the_battle_date(tables, actor_map):
     """Synthetic battles (not CDB90's): Italy in WWII in 1941 (Axis) and in 1944 (Allies), Romania."""
-    battles = pd.DataFrame({"isqno": [1, 2, 3], "war": "SYNTHETIC", "name": ["S1941", "S1944", "R1944"],
+    battles = pd.DataFrame({"isqno": [1, 2, 3, 4], "war": "SYNTHETIC", "name": ["S1941", "S1944", "R1944", "G1943"],
                             "locn": None, "campgn": None, "war4": None, "war4_theater": None,
-                            "cow_warno": pd.array([139, 139, 139], dtype="Int64"),
+                            "cow_warno": pd.array([139, 139, 139, 139], dtype="Int64"),
                             "cow_warname": "World War II of 1939-1945",
-                            "parent": pd.array([None, None, None], dtype="Int64")})
-    act = pd.DataFrame({"isqno": [1, 1, 2, 2, 3, 3], "attacker": [True, False] * 3, "n": 1,
-                        "actor": ["Italy", "Great Britain", "Italy", "Germany", "Germany", "USSR"]})
-    bel = pd.DataFrame({"isqno": [1, 1, 2, 2, 3, 3], "attacker": [True, False] * 3,
-                        "cas": pd.array([10, 20, 30, 40, 50, 60], dtype="Int64")})
-    t0 = pd.to_datetime(["1941-01-05", "1944-05-10", "1944-03-01"]).to_numpy().astype("datetime64[s]")
-    per = pd.DataFrame({"isqno": [1, 2, 3], "atp_number": 1, "start_time_min": t0, "end_time_max": t0,
+                            "parent": pd.array([None] * 4, dtype="Int64")})
+    act = pd.DataFrame({"isqno": [1, 1, 2, 2, 3, 3, 4, 4], "attacker": [True, False] * 4, "n": 1,
+                        "actor": ["Italy", "Great Britain", "Italy", "Germany", "Germany", "USSR", "Germany", "Italy"]})
+    bel = pd.DataFrame({"isqno": [1, 1, 2, 2, 3, 3, 4, 4], "attacker": [True, False] * 4,
+                        "cas": pd.array([10, 20, 30, 40, 50, 60, 70, 80], dtype="Int64")})
+    # G1943: 20 September 1943, between Italy's Axis spell (to 2 Sep.) and its Allied one (from 18 Oct.):
+    # the nearest spell (the Axis) would put it beside Germany; the German side settles it
+    t0 = pd.to_datetime(["1941-01-05", "1944-05-10", "1944-03-01", "1943-09-20"]).to_numpy().astype("datetime64[s]")
+    per = pd.DataFrame({"isqno": [1, 2, 3, 4], "atp_number": 1, "start_time_min": t0, "end_time_max": t0,
                         "end_time_min": t0})
     t = {"cow_war_participants": tables["cow_war_participants"], "cdb90_battles": battles,
          "cdb90_belligerents": bel, "cdb90_battle_actors": act, "cdb90_active_periods": per,
@@ -223,6 +225,7 @@ def test_a_state_on_both_sides_gets_the_side_of_its_spell_on_the_battle_date(tab
     assert ev[(1, 325)] == 2 and ev[(1, 200)] == 1
     assert ev[(2, 325)] == 1 and ev[(2, 255)] == 2
     assert ev[(3, 255)] == 2 and ev[(3, 365)] == 1
+    assert ev[(4, 255)] == 2 and ev[(4, 325)] == 1
 
 
 # ------------------------------------------------------------------------------------------------
@@ -266,6 +269,13 @@ def test_iwbd_coalition_names_resolve_to_the_cow_side(tables, actor_map, tmp_pat
     assert b2[1] == 1.0 and b2[2] == 0.0
     assert ev.loc[ev["battle_name"] == "SYNTHETIC UNKNOWN", "lost"].isna().all()
     assert 85 not in set(ev["warnum"])  # not a coalition war
+    # Italy between its two WWII spells (20 Sep. 1943) against "Axis": the other side settles it
+    gap = t["iwbd_battles"].copy()
+    gap.loc[3, ["attacker", "defender", "victor"]] = ["Axis", "Italy", "Axis"]
+    gap.loc[3, ["startDate", "endDate"]] = [pd.Timestamp("1943-09-20")] * 2
+    g = trends.battle_events({**t, "iwbd_battles": gap}, "iwbd")
+    g = g[g["battle_id"] == 4].set_index("actor")
+    assert g.loc["Italy", "side"] == 1 and g.loc["Axis", "side"] == 2 and g.loc["Italy", "lost"] == 1.0
     # a name that is neither a state nor a known coalition is an error naming it
     odd = t["iwbd_battles"].copy()
     odd.loc[0, "attacker"] = "Ruritania"

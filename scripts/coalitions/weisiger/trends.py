@@ -169,51 +169,67 @@ def coalition_wars(war: pd.DataFrame) -> list[int]:
     return sorted(out)
 
 
-def _side_on(sp: pd.DataFrame, warnum: int, ccode: int, day: pd.Timestamp) -> int | None:
-    """The COW side of ``ccode`` in war ``warnum`` on ``day``: the side of a spell holding the day;
-    else, for a state on one side only, that side; else (a state on both sides, the day outside
-    its spells, e.g. Italy in September 1943) the side of the nearest spell."""
+def _side_on(sp: pd.DataFrame, warnum: int, ccode: int, day: pd.Timestamp) -> tuple[int | None, bool]:
+    """(side, certain): the COW side of ``ccode`` in war ``warnum`` on ``day``.
+
+    Certain: the side of a spell holding the day, or for a state on one side only, that side.
+    Uncertain (a state on both sides, the day outside its spells, e.g. Italy in September 1943):
+    the side of the nearest spell, used only when the other battle side does not settle it.
+    """
     g = sp[(sp["warnum"] == warnum) & (sp["ccode"] == ccode)]
     if g.empty:
-        return None
+        return None, False
     inside = g[(g["start"] <= day) & (g["end"] >= day)]
     if inside["side"].nunique() == 1:
-        return int(inside["side"].iloc[0])
+        return int(inside["side"].iloc[0]), True
     if g["side"].nunique() == 1:
-        return int(g["side"].iloc[0])
+        return int(g["side"].iloc[0]), True
     dist = np.minimum((g["start"] - day).abs(), (g["end"] - day).abs())
-    return int(g["side"].to_numpy()[int(np.argmin(dist.to_numpy()))])
+    return int(g["side"].to_numpy()[int(np.argmin(dist.to_numpy()))]), False
 
 
-def _resolve_sides(groups: pd.DataFrame, sp: pd.DataFrame, what: str) -> dict[tuple, int]:
+def _resolve_sides(groups: pd.DataFrame, sp: pd.DataFrame, what: str,
+                   known: Mapping[tuple, int] | None = None) -> dict[tuple, int]:
     """COW side of each battle side ``(battle_id, attacker)`` from its states' sides on the battle's day.
 
-    ``groups``: battle_id, attacker, warnum, day, ccode (nullable). A battle side whose states fix no
-    side (an actor with no COW code) takes the side opposite to the other battle side's.
+    ``groups``: battle_id, attacker, warnum, day, ccode (nullable). In order: the sides its states are
+    certainly on (:func:`_side_on`); else the side opposite to the other battle side's (an actor with no
+    COW code, a both-sides state between its spells); else the side of the nearest spell.
+    ``known``: battle sides whose COW side is given (IWBD's coalition names).
     """
-    fixed: dict[tuple, set[int]] = {}
+    certain: dict[tuple, set[int]] = {}
+    guess: dict[tuple, set[int]] = {}
     for r in groups.itertuples(index=False):
         key = (r.battle_id, bool(r.attacker))
-        fixed.setdefault(key, set())
+        certain.setdefault(key, set())
+        guess.setdefault(key, set())
         if pd.notna(r.ccode):
-            s = _side_on(sp, int(r.warnum), int(r.ccode), r.day)
+            s, sure = _side_on(sp, int(r.warnum), int(r.ccode), r.day)
             if s is not None:
-                fixed[key].add(s)
+                (certain if sure else guess)[key].add(s)
+    for key, s in (known or {}).items():
+        certain.setdefault(key, set()).add(int(s))
+        guess.setdefault(key, set())
     out: dict[tuple, int] = {}
-    for (bid, att), sides in fixed.items():
+    for (bid, att), sides in certain.items():
         if len(sides) > 1:
             raise CoalitionsError(f"{what} battle {bid}: the states of the {'attacking' if att else 'defending'} "
                                   f"side are on different COW sides of the war ({sorted(sides)}); correct the "
                                   f"actor mapping")
         if sides:
-            out[(bid, att)] = sides.pop()
-    for (bid, att) in fixed:
+            out[(bid, att)] = next(iter(sides))
+    for (bid, att) in certain:
         if (bid, att) not in out and (bid, not att) in out:
             out[(bid, att)] = 3 - out[(bid, not att)]
-    for (bid, att) in fixed:
+    for (bid, att) in certain:
+        if (bid, att) not in out and len(guess[(bid, att)]) == 1:
+            out[(bid, att)] = next(iter(guess[(bid, att)]))
+            if (bid, not att) in certain and (bid, not att) not in out:
+                out[(bid, not att)] = 3 - out[(bid, att)]
+    for (bid, att) in certain:
         if (bid, att) not in out:
-            raise CoalitionsError(f"{what} battle {bid}: neither side has a state of the COW war, so no COW side "
-                                  f"can be given; correct the actor mapping")
+            raise CoalitionsError(f"{what} battle {bid}: no state of the COW war fixes the COW side of its "
+                                  f"{'attacking' if att else 'defending'} side; correct the actor mapping")
     for bid in {k[0] for k in out}:
         if (bid, True) in out and (bid, False) in out and out[(bid, True)] == out[(bid, False)]:
             raise CoalitionsError(f"{what} battle {bid}: both battle sides map to COW side {out[(bid, True)]}; "
@@ -493,15 +509,7 @@ def _iwbd_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd.
     g = pd.DataFrame(groups, columns=["battle_id", "attacker", "warnum", "day", "ccode", "fixed"])
     # a coalition name fixes its side directly; states by their COW side on the day
     pre = {(r.battle_id, r.attacker): int(r.fixed) for r in g.dropna(subset=["fixed"]).itertuples(index=False)}
-    rest = g[g["fixed"].isna()]
-    sides = _resolve_sides(rest[["battle_id", "attacker", "warnum", "day", "ccode"]], sp, "IWBD") if len(rest) else {}
-    for k, s in pre.items():
-        if k in sides and sides[k] != s:
-            raise CoalitionsError(f"IWBD battle {k[0]}: the side named as a coalition and its states disagree")
-        sides[k] = s
-    for (bid, att) in list(sides):
-        if (bid, not att) not in sides:
-            sides[(bid, not att)] = 3 - sides[(bid, att)]
+    sides = _resolve_sides(g[["battle_id", "attacker", "warnum", "day", "ccode"]], sp, "IWBD", known=pre)
     ev["side"] = [sides[(b, a)] for b, a in zip(ev["battle_id"], ev["attacker"])]
     return pd.DataFrame({
         "warnum": ev["warnum"].astype("int64"), "battle_id": ev["battle_id"].astype("int64"),
