@@ -473,8 +473,9 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
                 f"(require_original_archives: true) but could not be had: {exc}"
             ) from None
         LOG.warning(
-            "original archive %s (%s) not available; the build goes on without its original-archive "
-            "track. Reason: %s", source.key, source.dataset_doi, exc,
+            "Dataverse source %s (%s) not available; the build goes on without it (%s). Reason: %s",
+            source.key, source.dataset_doi,
+            "the battlefield trends use CDB90" if source.key == "iwbd" else "no original-archive track", exc,
         )
     write_json_atomic(staging / "status.json", status)
     shutil.rmtree(outdir, ignore_errors=True)
