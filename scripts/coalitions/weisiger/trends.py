@@ -99,7 +99,11 @@ IWBD_TABLES = ("iwbd_battles",)
 
 
 def required_tables(source: str) -> list[str]:
-    """The clean source tables (``results/sources/<name>.parquet``) :func:`battle_events` reads.
+    """The source tables :func:`battle_events` reads for ``source``.
+
+    CDB90's are clean tables (``results/sources/<name>.parquet``). IWBD's (``iwbd_battles``) is not:
+    it is an optional download, read by :func:`coalitions.readers.iwbd.load_iwbd` from
+    ``resources/original/iwbd/`` when its status.json says it could be had (CDB90 stands in otherwise).
 
     Besides these, ``tables`` must hold ``cow_war_participants`` (read by the rebuild anyway) and,
     for CDB90, ``cdb90_actors`` and ``cdb90_corrections``: the reviewed actor mapping and its
