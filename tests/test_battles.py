@@ -281,6 +281,11 @@ def test_iwbd_coalition_names_resolve_to_the_cow_side(tables, actor_map, tmp_pat
     odd.loc[0, "attacker"] = "Ruritania"
     with pytest.raises(CoalitionsError, match="'Ruritania'"):
         trends.battle_events({**t, "iwbd_battles": odd}, "iwbd")
+    # a victor coded in a way the reader does not know is an error, not a silent "unknown"
+    odd = t["iwbd_battles"].copy()
+    odd.loc[0, ["victor", "victorBattleLevel"]] = ["Britannia", "7"]
+    with pytest.raises(CoalitionsError, match="battle 1 'SYNTHETIC A': cannot tell who won"):
+        trends.battle_events({**t, "iwbd_battles": odd}, "iwbd")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -460,18 +460,29 @@ _VICTOR_WORDS = {"attacker": "attacker", "attack": "attacker", "defender": "defe
 
 
 def _iwbd_victor(r) -> str | None:
-    """'attacker', 'defender', 'draw' or None (unknown) for one IWBD battle."""
+    """'attacker', 'defender', 'draw' or None (no victor recorded) for one IWBD battle.
+
+    From ``victorBattleLevel`` when it is a word this reader knows (attacker, defender,
+    inconclusive, ...), else from ``victor`` when it names the attacker or the defender or a draw.
+    A victor recorded in a form neither column explains is an error naming the battle (a silent
+    "unknown" would quietly empty the trend).
+    """
     lvl = _norm(r.victorBattleLevel) if pd.notna(r.victorBattleLevel) else ""
     if lvl in _VICTOR_WORDS:
         return _VICTOR_WORDS[lvl]
     v = _norm(r.victor) if pd.notna(r.victor) else ""
-    if not v:
-        return None
-    if v == _norm(r.attacker):
+    if v and v == _norm(r.attacker):
         return "attacker"
-    if v == _norm(r.defender):
+    if v and v == _norm(r.defender):
         return "defender"
-    return _VICTOR_WORDS.get(v)
+    if v in _VICTOR_WORDS:
+        return _VICTOR_WORDS[v]
+    if v or lvl:
+        raise CoalitionsError(
+            f"IWBD battle {r.battle_id} '{r.battleName}': cannot tell who won (victor '{r.victor}', "
+            f"victorBattleLevel '{r.victorBattleLevel}', attacker '{r.attacker}', defender '{r.defender}'); "
+            f"extend the victor words of coalitions.weisiger.trends (_VICTOR_WORDS)")
+    return None
 
 
 def _iwbd_events(tables: Mapping[str, pd.DataFrame], wars: Sequence[int]) -> pd.DataFrame:
