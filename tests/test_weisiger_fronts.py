@@ -134,6 +134,12 @@ def test_rows_are_checked_against_cow_and_the_sample(src, cases, synthetic):
     assert flags["flag"].tolist() == ["dates_outside_cow_spell"] and flags["line"].tolist() == [9]
     r = rows[rows["line"] == 9].iloc[0]
     assert r["a"] == pd.Timestamp("1866-06-15") and r["b"] == pd.Timestamp("1866-07-26")
+    # a date the sources do not give stays empty: flagged, and the COW participation's bound is used
+    rows, flags = check_fronts(with_row([55, 245, 2, "Bavaria", "Main", "", "1866-07-20", "", "no", "", SOURCE]),
+                               war, part)
+    assert flags["flag"].tolist() == ["start_date_missing"]
+    r = rows[rows["line"] == 9].iloc[0]
+    assert r["a"] == pd.Timestamp("1866-06-15") and r["b"] == pd.Timestamp("1866-07-20")
     # an excluded war is not checked against the sample
     rows, _ = check_fronts(synthetic, war, part[part["warnum"] != 55], exclude_wars=(55,))
     assert rows.empty

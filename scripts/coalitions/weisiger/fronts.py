@@ -12,7 +12,9 @@ that front, with the columns :data:`FRONT_COLUMNS`:
 ``start_date, end_date``
     the days (YYYY-MM-DD, both inclusive) on which the participant fought on that front, from the
     sources (not from COW): a date outside the participant's COW participation is *flagged* in the
-    coverage report and clipped to it;
+    coverage report and clipped to it. A date the sources do not give stays empty: it is flagged
+    (``start_date_missing``/``end_date_missing``) and the row then starts (ends) with the
+    participant's COW participation;
 ``share``
     optional, 0-1: the participant's share of its forces on that front when a source gives it;
 ``contested``
@@ -112,12 +114,13 @@ def validate_fronts(df: pd.DataFrame, origin: str) -> pd.DataFrame:
     if bad.any():
         raise _fail(origin, first(bad), "the 'front' column is empty: name the front")
     for c in ("start_date", "end_date"):
-        d = pd.to_datetime(out[c], format="%Y-%m-%d", errors="coerce")
-        bad = d.isna() | ~out[c].str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        d = pd.to_datetime(out[c].where(out[c] != ""), format="%Y-%m-%d", errors="coerce")
+        bad = (out[c] != "") & (d.isna() | ~out[c].str.fullmatch(r"\d{4}-\d{2}-\d{2}"))
         if bad.any():
-            raise _fail(origin, first(bad), f"{c} must be a date YYYY-MM-DD, found {out.loc[bad, c].iloc[0]!r}")
+            raise _fail(origin, first(bad), f"{c} must be a date YYYY-MM-DD (or empty where the sources give "
+                                            f"none), found {out.loc[bad, c].iloc[0]!r}")
         out[c] = d
-    bad = out["end_date"] < out["start_date"]
+    bad = out["start_date"].notna() & out["end_date"].notna() & (out["end_date"] < out["start_date"])
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         raise _fail(origin, int(lines[i]), f"end_date {out['end_date'].iloc[i].date()} is before start_date "
@@ -148,8 +151,10 @@ def validate_fronts(df: pd.DataFrame, origin: str) -> pd.DataFrame:
         names = sorted(out.loc[(out["warnum"] == w) & (norm == n), "front"].unique())
         i = out.index[(out["warnum"] == w) & (norm == n) & (out["front"] == names[1])][0]
         raise _fail(origin, int(lines[i]), f"war {w} spells one front in several ways {names}; use one name")
-    # overlapping rows of one participant on one front
-    s = out.sort_values(["warnum", "ccode", "side", "front", "start_date"], kind="stable")
+    # overlapping rows of one participant on one front (a missing date reaches as far as it can)
+    s = out.assign(start_date=out["start_date"].fillna(pd.Timestamp.min),
+                   end_date=out["end_date"].fillna(pd.Timestamp.max))
+    s = s.sort_values(["warnum", "ccode", "side", "front", "start_date"], kind="stable")
     same = s[["warnum", "ccode", "side", "front"]].eq(s[["warnum", "ccode", "side", "front"]].shift()).all(axis=1)
     prev_end = s["end_date"].shift()
     bad = same & (s["start_date"] <= prev_end)
@@ -157,11 +162,10 @@ def validate_fronts(df: pd.DataFrame, origin: str) -> pd.DataFrame:
         j = bad.to_numpy().nonzero()[0][0]
         r, p = s.iloc[j], s.iloc[j - 1]
         raise _fail(origin, int(r["line"]), f"war {r['warnum']}, ccode {r['ccode']}, side {r['side']}, front "
-                                            f"{r['front']!r}: {r['start_date'].date()}-{r['end_date'].date()} "
-                                            f"overlaps line {p['line']} ({p['start_date'].date()}-"
-                                            f"{p['end_date'].date()}); merge the rows or correct the dates")
+                                            f"{r['front']!r}: {_span(r)} overlaps line {p['line']} ({_span(p)}); "
+                                            f"merge the rows or correct the dates")
     # shares of simultaneous fronts
-    sh = out[out["share"].notna()]
+    sh = s[s["share"].notna()]
     for _key, g in sh.groupby(["warnum", "ccode", "side"], sort=False):
         if len(g) < 2:
             continue
@@ -174,6 +178,12 @@ def validate_fronts(df: pd.DataFrame, origin: str) -> pd.DataFrame:
                             f"{', '.join(map(str, on['line']))}); correct the shares")
     out.attrs["origin"] = origin
     return out
+
+
+def _span(r) -> str:
+    def d(x):
+        return "?" if pd.isna(x) or x in (pd.Timestamp.min, pd.Timestamp.max) else str(x.date())
+    return f"{d(r['start_date'])} to {d(r['end_date'])}"
 
 
 def check_fronts(fronts: pd.DataFrame, war: pd.DataFrame, participants: pd.DataFrame,
@@ -220,16 +230,21 @@ def check_fronts(fronts: pd.DataFrame, war: pd.DataFrame, participants: pd.DataF
                                             f"coalition: no two states fought on it at once); remove the row")
     flags = []
     for r in f.itertuples(index=False):
-        if r.start_date < r.cow_start or r.end_date > r.cow_end:
+        for c, v in (("start_date", r.start_date), ("end_date", r.end_date)):
+            if pd.isna(v):
+                flags.append({"line": r.line, "warnum": r.warnum, "ccode": r.ccode, "side": r.side, "front": r.front,
+                              "flag": f"{c}_missing", "detail": f"the sources give no {c}; the COW participation's "
+                                                                f"{'start' if c == 'start_date' else 'end'} is used"})
+        if (pd.notna(r.start_date) and r.start_date < r.cow_start) or (pd.notna(r.end_date) and r.end_date > r.cow_end):
             flags.append({"line": r.line, "warnum": r.warnum, "ccode": r.ccode, "side": r.side, "front": r.front,
                           "flag": "dates_outside_cow_spell",
-                          "detail": f"{r.start_date.date()} to {r.end_date.date()} vs COW {r.cow_start.date()} to "
+                          "detail": f"{_span(r._asdict())} vs COW {r.cow_start.date()} to "
                                     f"{r.cow_end.date()}; clipped to the COW participation"})
         if r.state_name and str(r.cow_name).casefold() != r.state_name.casefold():
             flags.append({"line": r.line, "warnum": r.warnum, "ccode": r.ccode, "side": r.side, "front": r.front,
                           "flag": "state_name_differs", "detail": f"{r.state_name!r} vs COW {r.cow_name!r}"})
-    f["a"] = f[["start_date", "cow_start"]].max(axis=1)
-    f["b"] = f[["end_date", "cow_end"]].min(axis=1)
+    f["a"] = f["start_date"].fillna(f["cow_start"]).where(lambda x: x > f["cow_start"], f["cow_start"])
+    f["b"] = f["end_date"].fillna(f["cow_end"]).where(lambda x: x < f["cow_end"], f["cow_end"])
     outside = f["a"] > f["b"]
     for r in f[outside].itertuples(index=False):
         flags.append({"line": r.line, "warnum": r.warnum, "ccode": r.ccode, "side": r.side, "front": r.front,
