@@ -53,6 +53,7 @@ from coalitions.weisiger.extension import required_extension_tables as _extensio
 from coalitions.weisiger.rebuild_coding import WeisigerCoding
 from coalitions.weisiger.battle_periods import battle_case_files as _weisiger_battle_case_files
 from coalitions.weisiger.battle_periods import trend_tables as _weisiger_trend_tables
+from coalitions.weisiger.battle_periods import iwbd_inputs as _weisiger_iwbd_inputs
 
 CODINGS = load_codings("config/codings", list(config["codings"]))
 if "baseline" not in CODINGS:
@@ -81,6 +82,11 @@ def weisiger_tables(coding):
 def weisiger_trend_tables(coding):
     wc = WeisigerCoding.from_dict(CODINGS[coding].weisiger_resolved["params"], origin=coding)
     return _weisiger_trend_tables(wc)
+
+
+def weisiger_iwbd(coding):
+    wc = WeisigerCoding.from_dict(CODINGS[coding].weisiger_resolved["params"], origin=coding)
+    return _weisiger_iwbd_inputs(wc)
 
 
 def weisiger_model_inputs(w):

@@ -7,6 +7,7 @@ rule weisiger_rebuilt:
         tables=lambda w: [table_path(t) for t in weisiger_tables(w.coding)],
         cases=WEISIGER_CASE_FILES,
         battle_cases=WEISIGER_BATTLE_CASE_FILES,
+        iwbd=lambda w: weisiger_iwbd(w.coding),
         coding_cases=lambda w: CODINGS[w.coding].case_files(),
     output:
         periods="results/{coding}/weisiger/rebuilt/periods.parquet",
@@ -35,6 +36,7 @@ rule weisiger_trends:
         participants="results/{coding}/weisiger/rebuilt/participants.csv",
         tables=lambda w: [table_path(t) for t in weisiger_trend_tables(w.coding)],
         battle_cases=WEISIGER_BATTLE_CASE_FILES,
+        iwbd=lambda w: weisiger_iwbd(w.coding),
     output:
         trends="results/{coding}/weisiger/rebuilt/trends.parquet",
         coverage="results/{coding}/weisiger/rebuilt/trends_coverage.csv",

@@ -86,7 +86,7 @@ def weisiger_rebuilt(smk: Any) -> None:
 
     from .schema import write_table
     from .weisiger.apply import apply_data_rules, applicability
-    from .weisiger.battle_periods import battle_case_tables
+    from .weisiger.battle_periods import battle_case_tables, iwbd_tables
     from .weisiger.rebuild import build_rebuilt
     from .weisiger.rebuild_cases import load_cases
     from .weisiger.rebuild_coding import WeisigerCoding
@@ -95,6 +95,7 @@ def weisiger_rebuilt(smk: Any) -> None:
     coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
     tables.update(battle_case_tables(smk.input.battle_cases))
+    tables.update(iwbd_tables(smk.input.get("iwbd") or []))
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
     data = build_rebuilt(tables, coding, cases)
     if resolved.get("extension_members"):
@@ -135,19 +136,20 @@ def weisiger_trends(smk: Any) -> None:
     import pandas as pd
 
     from .schema import write_table
-    from .weisiger.battle_periods import battle_case_tables, build_steps
+    from .weisiger.battle_periods import battle_case_tables, build_steps, iwbd_tables, trend_source_used
     from .weisiger.rebuild_coding import WeisigerCoding
 
     coding = WeisigerCoding.from_dict(smk.params.coding["params"], origin=f"coding {smk.wildcards.coding}")
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
     tables.update(battle_case_tables(smk.input.battle_cases))
+    tables.update(iwbd_tables(smk.input.get("iwbd") or []))
     part = pd.read_csv(smk.input.participants, parse_dates=["entry_date", "exit_date"])
     windows = sorted({*coding.trend_windows, *coding.ctrend_windows, 60})
     steps, cov = build_steps(tables, part, coding, windows)
     write_table(steps, smk.output.trends)
     write_csv_atomic(cov, smk.output.coverage, date_format="%Y-%m-%d")
     LOG.info("battlefield trends (%s, empty window: %s): %d windows, %d steps; days with battle data per war: %s",
-             coding.trend_source, coding.trend_empty_window, len(windows), len(steps),
+             trend_source_used(tables, coding), coding.trend_empty_window, len(windows), len(steps),
              dict(zip(cov["warnum"], cov["battle_days"])) if "battle_days" in cov.columns else {})
 
 
@@ -350,9 +352,10 @@ def multiverse_run(smk: Any) -> None:
     tables = {Path(p).stem: pd.read_parquet(p) for p in smk.input.tables}
     kw: dict[str, Any] = {}
     if study == "weisiger":
-        from .weisiger.battle_periods import battle_case_tables
+        from .weisiger.battle_periods import battle_case_tables, iwbd_tables
 
         tables.update(battle_case_tables(smk.input.battle_cases))
+        tables.update(iwbd_tables(smk.input.get("iwbd") or []))
         kw["cases_dir"] = os.path.dirname(smk.input.cases[0])
         kw["archive_dir"] = smk.input.get("archive")
     else:

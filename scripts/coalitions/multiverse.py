@@ -720,7 +720,9 @@ def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     coding = WeisigerCoding.from_dict(members[0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
     part = st["participants"][key]
     if st.get("shared"):
-        periods, variables = _assemble_periods(key), variables_table(coding)
+        from .weisiger.battle_periods import trend_source_used
+
+        periods, variables = _assemble_periods(key), variables_table(coding, trend_source_used(st["tables"], coding))
     else:
         periods, variables = build_periods(st["tables"], part, coding, fronts=_fronts())
     validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
@@ -1177,8 +1179,13 @@ def job_inputs(sm: StudyMultiverse, base: Mapping[str, Any], weisiger_case_files
     if sm.study == "weisiger":
         from .weisiger.battle_periods import battle_case_files
 
+        from .weisiger.battle_periods import IWBD_ARCHIVE
+
         inputs["cases"] = list(weisiger_case_files)
         inputs["battle_cases"] = battle_case_files()
+        if any(s.get("trend_source") == "iwbd" for sw in sm.switches for _, s in sw.values) or \
+                (base or {}).get("trend_source") == "iwbd":
+            inputs["iwbd"] = IWBD_ARCHIVE
         if "original" in sm.tracks:
             inputs["archive"] = "resources/original/weisiger2016"
     else:

@@ -36,10 +36,41 @@ __all__ = ["STEP_COLUMNS", "trend_term", "period_windows", "build_steps", "StepI
 
 
 def trend_tables(coding) -> list[str]:
-    """The clean source tables the trends of ``coding`` read."""
+    """The clean source tables (``results/sources``) the trends of ``coding`` read: CDB90's always, since
+    it stands in when IWBD (an optional download) cannot be had."""
     from .trends import required_tables
 
-    return ["cow_war_participants", *required_tables(coding.trend_source)]
+    return ["cow_war_participants", *required_tables("cdb90")]
+
+
+#: where the optional IWBD download lands (fetched like the authors' archives, with a status.json)
+IWBD_ARCHIVE = "resources/original/iwbd"
+IWBD_BASENAME = "iwbd.csv"
+
+
+def iwbd_inputs(coding) -> list[str]:
+    """The IWBD folder when the coding asks for IWBD (an input of the jobs that build the trends)."""
+    return [IWBD_ARCHIVE] if coding.trend_source == "iwbd" else []
+
+
+def iwbd_tables(paths) -> dict[str, pd.DataFrame]:
+    """``{"iwbd_battles": table}`` when the IWBD folder among ``paths`` holds the file; else empty, logged."""
+    from ..readers.iwbd import load_iwbd
+    from ..util import LOG
+
+    for p in paths:
+        table, reason = load_iwbd(p, IWBD_BASENAME)
+        if table is not None:
+            return {"iwbd_battles": table}
+        LOG.warning("IWBD is not available (%s): the battlefield trends use CDB90", reason)
+    return {}
+
+
+def trend_source_used(tables: Mapping[str, pd.DataFrame], coding) -> str:
+    """The battle source the trends are built from: the coding's, or CDB90 when IWBD was not obtained."""
+    if coding.trend_source == "iwbd" and "iwbd_battles" not in tables:
+        return "cdb90"
+    return coding.trend_source
 
 
 def battle_case_files() -> list[str]:
@@ -104,7 +135,7 @@ def build_steps(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame, 
     """(steps, coverage) from the battle data of ``coding.trend_source`` for ``windows``."""
     from . import trends
 
-    events = battle_events(tables, coding.trend_source)
+    events = battle_events(tables, trend_source_used(tables, coding))
     units = participants
     steps = trends.trend_steps(events, units, list(windows or coding.trend_windows), coding.trend_empty_window)
     missing = [c for c in STEP_COLUMNS if c not in steps.columns]
@@ -118,41 +149,59 @@ def build_steps(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame, 
         trends.coverage(events, units)
 
 
+_OFF = 200_000  # epoch days + _OFF > 0 for every date from 1420 on
+_BIG = 1 << 19  # > the largest epoch day + _OFF of any date before 2400
+
+
 class StepIndex:
-    """Step functions by (idvar, window): day numbers and values, for fast look-ups."""
+    """Step functions by window and idvar, as sorted arrays (key = idvar * _BIG + day + _OFF)."""
 
     def __init__(self, steps: pd.DataFrame | None):
-        self._d: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._w: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         if steps is None or steps.empty:
             return
+        win = steps["window"].to_numpy(dtype=np.int64)
+        idv = steps["idvar"].to_numpy(dtype=np.int64)
         day = steps["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
         ct = steps["ctrend"].to_numpy(dtype=float)
         ot = steps["otrend"].to_numpy(dtype=float)
-        key = steps["idvar"].to_numpy() * 10000 + steps["window"].to_numpy()
-        order = np.argsort(key, kind="stable")
-        key, day, ct, ot = key[order], day[order], ct[order], ot[order]
-        cuts = np.flatnonzero(np.diff(key)) + 1
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(key)]):
-            k = int(key[lo])
-            self._d[(k // 10000, k % 10000)] = (day[lo:hi], ct[lo:hi], ot[lo:hi])
+        order = np.lexsort((day, idv, win))
+        win, idv, day, ct, ot = win[order], idv[order], day[order], ct[order], ot[order]
+        key = idv * _BIG + day + _OFF
+        ws, first = np.unique(win, return_index=True)
+        last = np.r_[first[1:], len(win)]
+        for w, lo, hi in zip(ws, first, last):
+            self._w[int(w)] = (key[lo:hi], day[lo:hi], ct[lo:hi], ot[lo:hi])
+
+    def window(self, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(key, epoch day, ctrend, otrend) of every step of ``window``, sorted by idvar and day."""
+        return self._w.get(int(window))
 
     def days(self, idvar: int, window: int) -> np.ndarray:
         """Epoch days on which the unit's value changes."""
-        v = self._d.get((int(idvar), int(window)))
-        return v[0] if v is not None else np.empty(0, dtype=np.int64)
+        w = self._w.get(int(window))
+        if w is None:
+            return np.empty(0, dtype=np.int64)
+        lo, hi = np.searchsorted(w[0], [int(idvar) * _BIG, (int(idvar) + 1) * _BIG])
+        return w[1][lo:hi]
+
+    def lookup(self, idvars: np.ndarray, window: int, kind: str, epoch_days: np.ndarray) -> np.ndarray:
+        """The step function's value of unit ``idvars[i]`` on ``epoch_days[i]`` (NaN before its first step)."""
+        out = np.full(len(epoch_days), np.nan)
+        w = self._w.get(int(window))
+        if w is None or not len(epoch_days):
+            return out
+        key, _, ct, ot = w
+        q = np.asarray(idvars, dtype=np.int64) * _BIG + np.asarray(epoch_days, dtype=np.int64) + _OFF
+        i = np.searchsorted(key, q, side="right") - 1
+        ok = (i >= 0) & (key[np.maximum(i, 0)] // _BIG == np.asarray(idvars, dtype=np.int64))
+        vals = ct if kind == "ctrend" else ot
+        out[ok] = vals[i[ok]]
+        return out
 
     def values(self, idvar: int, window: int, kind: str, epoch_days: np.ndarray) -> np.ndarray:
         """The step function's value on each epoch day (NaN before its first step)."""
-        v = self._d.get((int(idvar), int(window)))
-        out = np.full(len(epoch_days), np.nan)
-        if v is None:
-            return out
-        d, ct, ot = v
-        vals = ct if kind == "ctrend" else ot
-        i = np.searchsorted(d, epoch_days, side="right") - 1
-        ok = i >= 0
-        out[ok] = vals[i[ok]]
-        return out
+        return self.lookup(np.full(len(epoch_days), int(idvar), dtype=np.int64), window, kind, epoch_days)
 
 
 def _epoch(ts: pd.Timestamp) -> int:
@@ -195,21 +244,26 @@ def attach_window(periods: pd.DataFrame, index: StepIndex, kind: str, window: in
     idv = periods["idvar"].to_numpy(dtype=np.int64)
     d0 = periods["date_from"].to_numpy().astype("datetime64[D]").astype(np.int64)
     d1 = periods["date_to"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    reps = np.ones(len(periods), dtype=np.int64)
-    cuts: list[np.ndarray] = []
-    for r in range(len(periods)):
-        days = index.days(idv[r], window)
-        inside = days[(days > d0[r]) & (days <= d1[r])]
-        cuts.append(inside)
-        reps[r] = len(inside) + 1
+    w = index.window(window)
+    if w is None:
+        return periods.assign(**{col: np.nan})
+    key, sday = w[0], w[1]
+    # the steps of each record's unit strictly after its first day and not after its last
+    lo = np.searchsorted(key, idv * _BIG + d0 + _OFF, side="right")
+    hi = np.searchsorted(key, idv * _BIG + d1 + _OFF, side="right")
+    ncut = hi - lo
+    reps = ncut + 1
     rows = np.repeat(np.arange(len(periods)), reps)
+    first_of = np.cumsum(reps) - reps
+    pos = np.arange(len(rows)) - np.repeat(first_of, reps)  # 0 = the record's first piece
+    cut_lo = np.repeat(lo, reps)
+    n = np.repeat(ncut, reps)
+    piece_from = np.where(pos == 0, d0[rows], sday[np.minimum(cut_lo + pos - 1, len(sday) - 1)])
+    piece_to = np.where(pos == n, d1[rows], sday[np.minimum(cut_lo + pos, len(sday) - 1)] - 1)
+    first_piece, last_piece = pos == 0, pos == n
     out = periods.iloc[rows].reset_index(drop=True)
-    piece_from = np.concatenate([np.r_[d0[r], c] for r, c in enumerate(cuts)])
-    piece_to = np.concatenate([np.r_[c - 1, d1[r]] for r, c in enumerate(cuts)])
     shift_from = piece_from - d0[rows]
     shift_to = piece_to - d1[rows]
-    first_piece = np.concatenate([np.r_[True, np.zeros(len(c), dtype=bool)] for c in cuts])
-    last_piece = np.concatenate([np.r_[np.zeros(len(c), dtype=bool), True] for c in cuts])
     for c in ("wstart", "start"):
         if c in out.columns:
             out[c] = np.where(first_piece, out[c].to_numpy(), out[c].to_numpy() + shift_from).astype("int64")
@@ -218,18 +272,12 @@ def attach_window(periods: pd.DataFrame, index: StepIndex, kind: str, window: in
             out[c] = (out[c].to_numpy() + shift_to).astype("int64")
     out["date_from"] = pd.to_datetime(piece_from.astype("datetime64[D]"))
     out["date_to"] = pd.to_datetime(piece_to.astype("datetime64[D]"))
-    for c in ("firstobs",):
-        if c in out.columns:
-            out[c] = np.where(first_piece, out[c].to_numpy(), 0).astype("int64")
+    if "firstobs" in out.columns:
+        out["firstobs"] = np.where(first_piece, out["firstobs"].to_numpy(), 0).astype("int64")
     for c in ("finalobs", "withdraw"):
         if c in out.columns:
             out[c] = np.where(last_piece, out[c].to_numpy(), 0).astype(out[c].dtype)
-    vals = np.full(len(out), np.nan)
-    oid = out["idvar"].to_numpy(dtype=np.int64)
-    for i in np.unique(oid):
-        sel = oid == i
-        vals[sel] = index.values(int(i), window, kind, piece_from[sel])
-    out[col] = vals
+    out[col] = index.lookup(idv[rows], window, kind, piece_from)
     return out
 
 

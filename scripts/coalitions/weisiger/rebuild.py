@@ -46,7 +46,8 @@ from ..util import LOG, CoalitionsError
 from .rebuild_cases import NOT_EXITS, WAR_ENDING_EXITS, load_cases, validate_cases
 from .rebuild_coding import CensorCase, WeisigerCoding
 from .rebuild_sources import alliance_lookup, coalition_history, cow_to_gw, nearest_fill
-from .battle_periods import StepIndex, build_steps, period_windows, step_boundaries, step_values, trend_term
+from .battle_periods import (StepIndex, build_steps, period_windows, step_boundaries, step_values, trend_source_used,
+                             trend_term)
 from .fronts import FRONTS, check_fronts, front_boundaries, front_overlap, fronts_coverage
 
 __all__ = [
@@ -89,10 +90,10 @@ def ctrend_names(coding: WeisigerCoding) -> list[str]:
 def required_tables(coding: WeisigerCoding | None = None) -> list[str]:
     """The clean source tables (``results/sources/<name>.parquet``) the rebuild reads."""
     coding = coding or WeisigerCoding()
-    from .trends import required_tables as trend_tables
+    from .battle_periods import trend_tables
 
-    return ["cow_war_participants", coding.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year",
-            *trend_tables(coding.trend_source)]
+    tables = ["cow_war_participants", coding.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year"]
+    return tables + [t for t in trend_tables(coding) if t not in tables]
 
 
 def _table(tables: Mapping[str, pd.DataFrame], name: str, why: str) -> pd.DataFrame:
@@ -598,7 +599,7 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
             "recexit2", "demdum", "polity2", "newlead", "sepdum", "seppc", "actdum", "actpc", "intdum", "cooppc",
             "lnodead", "lnodead2", "latejoin", "terraim", "regaim", "cinc", "milper"]
     per = per[cols].sort_values(["warnum", "coalid", "idvar", "start"], kind="stable").reset_index(drop=True)
-    return per, variables_table(coding)
+    return per, variables_table(coding, trend_source_used(tables, coding))
 
 
 # ================================================================================================
@@ -635,16 +636,18 @@ _TREND_SOURCES = {"cdb90": "CDB90 (CAA/HERO battles, Arnold's tidy edition)",
                   "iwbd": "IWBD (Min 2021, Interstate War Battle Dataset)"}
 
 
-def _trend_row(c: WeisigerCoding, name: str) -> tuple[str, str, str]:
+def _trend_row(c: WeisigerCoding, name: str, used: str | None = None) -> tuple[str, str, str]:
     kind, k = trend_term(name)
-    src = _TREND_SOURCES[c.trend_source]
+    used = used or c.trend_source
+    src = _TREND_SOURCES[used] + (" (IWBD was asked for but could not be obtained)" if used != c.trend_source
+                                  else "")
     share = ("casualty share: its casualties over its own plus its enemies' in the battles dated in the window"
-             if c.trend_source == "cdb90" else "share of the battles dated in the window that it lost (IWBD has no "
+             if used == "cdb90" else "share of the battles dated in the window that it lost (IWBD has no "
                                               "casualties, so this departs from Weisiger's casualty-based trend)")
     who = "The coalition's (all members of the participant's side)" if kind == "ctrend" else         "The participant's own (its own battles)"
     empty = ("a window without battles is missing" if c.trend_empty_window == "missing"
              else "a window without battles counts as no change (0)")
-    status = "rebuilt" if c.trend_source == "cdb90" else "proxy"
+    status = "rebuilt" if used == "cdb90" else "proxy"
     extra = (" The other windows of the Fig. 5 sweep (ctrend15-ctrend120) are built the same way and attached "
              "to the model that uses them (records split at that window's steps)." if name == "ctrend60" else "")
     return (name, status, f"{who} battlefield trend over {k} days from {src}: {share}, minus the same share in the "
@@ -652,8 +655,11 @@ def _trend_row(c: WeisigerCoding, name: str) -> tuple[str, str, str]:
                           f"dated battles in the source (see trends_coverage.csv).{extra}")
 
 
-def variables_table(coding: WeisigerCoding) -> pd.DataFrame:
-    """For every Weisiger variable: rebuilt / proxy / not_available, with how it was built or why not."""
+def variables_table(coding: WeisigerCoding, trend_source: str | None = None) -> pd.DataFrame:
+    """For every Weisiger variable: rebuilt / proxy / not_available, with how it was built or why not.
+
+    ``trend_source``: the battle source the trends were built from when it is not the coding's (IWBD
+    asked for but not obtained)."""
     c = coding
     nmc = {"cow_nmc5": "NMC 5.0", "cow_nmc6": "NMC 6.0", "cow_nmc7": "NMC 7.0"}[c.nmc_table]
     pol = "peacesciencer's COW-coded Polity polity2" if c.polity_table == "democracy_state_year" else "Polity5"
@@ -667,9 +673,9 @@ def variables_table(coding: WeisigerCoding) -> pd.DataFrame:
         _foverlap_row(c),
     ]
     for name in ctrend_names(c):
-        rows.append(_trend_row(c, name))
+        rows.append(_trend_row(c, name, trend_source))
     rows += [
-        _trend_row(c, "otrend60"),
+        _trend_row(c, "otrend60", trend_source),
         ("pvict", "rebuilt", f"Coalition's share of the summed CINC ({nmc}) of the active members of both sides, "
                              f"by calendar year; changes when a member of either side joins or leaves."),
         ("imptce", "rebuilt", f"Participant's CINC ({nmc}) share of its coalition's active members, by year."),
