@@ -171,12 +171,31 @@ def test_foverlap_hand_worked_on_the_seven_weeks_war(built):
     g = unit(eq, 255, 1)
     assert value_on(g, "foverlap", "1866-06-30") == 0 and value_on(g, "foverlap", "1866-07-01") == 0.5
     assert (g["date_from"] == pd.Timestamp("1866-07-01")).any(), "a record boundary where foverlap changes"
-    m = unit(eq, 280, 1)
-    assert np.isnan(value_on(m, "foverlap", "1866-06-20")) and value_on(m, "foverlap", "1866-07-01") == 1
+    m = unit(eq, 280, 1)  # no front before 1 July: its first front day's value (front_gaps: carry)
+    assert value_on(m, "foverlap", "1866-06-20") == 1 and value_on(m, "foverlap", "1866-07-01") == 1
     assert value_on(unit(eq, 300, 2), "foverlap", "1866-07-10") == 0.5
     assert value_on(unit(sh, 300, 2), "foverlap", "1866-07-10") == 0.75
     assert unit(sh, 269, 2)["foverlap"].eq(1).all()
     assert eq.variables.set_index("variable").at["foverlap", "status"] == "hand_coded"
+
+
+def test_days_without_a_front_are_carried_or_missing(src, cases, synthetic):
+    gaps = [r for r in ROWS if r[1] != 280] + [
+        (55, 280, 1, "Mecklenburg Schwerin", "Main", "1866-06-20", "1866-06-25", "", "no", ""),
+        (55, 280, 1, "Mecklenburg Schwerin", "Bohemia", "1866-07-01", "1866-07-10", "", "no", "")]
+    f = validate_fronts(pd.DataFrame([dict(zip(synthetic.columns[1:], [*r, SOURCE])) for r in gaps]).astype(str),
+                        "gaps.csv")
+    carry = build_rebuilt(src, WeisigerCoding(), {**cases, FRONTS: f})
+    miss = build_rebuilt(src, WeisigerCoding(front_gaps="missing"), {**cases, FRONTS: f})
+    mc, mm = unit(carry, 280, 1), unit(miss, 280, 1)
+    # Main (with Germany) 20-25 June: 1; Bohemia (with Germany) 1-10 July: 1 -- but Germany's Bohemia
+    # front is shared only with Mecklenburg; gaps before 20 June, 26-30 June and after 10 July
+    assert value_on(mc, "foverlap", "1866-06-16") == 1 and np.isnan(value_on(mm, "foverlap", "1866-06-16"))
+    assert value_on(mc, "foverlap", "1866-06-28") == 1 and np.isnan(value_on(mm, "foverlap", "1866-06-28"))
+    assert value_on(mc, "foverlap", "1866-07-20") == 1 and np.isnan(value_on(mm, "foverlap", "1866-07-20"))
+    g = unit(carry, 255, 1)  # Germany: Bohemia and Main, each shared with Mecklenburg part of the time
+    assert value_on(g, "foverlap", "1866-06-22") == 0.5 and value_on(g, "foverlap", "1866-06-28") == 0
+    assert value_on(g, "foverlap", "1866-07-05") == 0.5
 
 
 def test_theatre_proxy_stays_available(src, cases, synthetic):

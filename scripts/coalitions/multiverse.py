@@ -559,6 +559,7 @@ def _weisiger_plan(sm: StudyMultiverse, universes: pd.DataFrame, base: Mapping[s
         kp = dict(params)
         if kp.get("foverlap_source") == "theatre":  # the theatre proxy does not weight fronts
             kp.pop("front_weighting", None)
+            kp.pop("front_gaps", None)
         key = json.dumps(kp, sort_keys=True, default=str)
         member["build_params"] = params
         groups.setdefault(key, []).append(member)
@@ -576,7 +577,7 @@ EXIT_FIELDS = ("exit_tolerance_days", "side_change_is_exit", "side_change_max_da
 
 #: WeisigerCoding fields that change how foverlap and the battlefield trends are measured, never the
 #: participants (``build_participants`` does not read them)
-MEASURE_FIELDS = ("foverlap_source", "front_weighting", "trend_source", "trend_empty_window", "ctrend_windows",
+MEASURE_FIELDS = ("foverlap_source", "front_weighting", "front_gaps", "trend_source", "trend_empty_window", "ctrend_windows",
                   "trend_windows")
 
 

@@ -30,8 +30,9 @@ reports, per at-risk unit, which fronts and how many of its days the file covers
 Definition (Weisiger 2016): on each day, the weighted share of the participant's active fronts on
 which at least one other member of its side is also active. The weights are the file's shares when
 the coding says so (``front_weighting: share``) and every active front of that day has one, else
-equal weights (``front_weighting: equal`` always uses equal weights). A day on which the file gives
-the participant no active front has a missing ``foverlap``.
+equal weights (``front_weighting: equal`` always uses equal weights). On a day on which the file gives
+the participant no active front :func:`front_overlap` returns a missing value; the rebuild then
+carries the nearest earlier front day's value or leaves it missing (``front_gaps``).
 """
 
 from __future__ import annotations

@@ -408,6 +408,8 @@ def _war_periods(u: pd.DataFrame, ctx: _Context, coding: WeisigerCoding) -> pd.D
     foverlap = shared / has.sum(axis=1)[:, None]
     if coding.foverlap_source == "fronts":  # Weisiger's measure, from the sourced front file
         foverlap = front_overlap(war_fronts, ws, cc, side, s0, coding.front_weighting)
+        if coding.front_gaps == "carry":  # days without an active front: the nearest earlier (else first) value
+            foverlap = pd.DataFrame(foverlap).ffill(axis=1).bfill(axis=1).to_numpy()
     trend_cols = {f"ctrend{k}": step_values(ctx.trends, idvars, k, "ctrend", ws, s0) for k in windows
                   if ctx.trends is not None and f"ctrend{k}" in ctrend_names(coding)}
     if ctx.trends is not None:
@@ -628,8 +630,11 @@ def _foverlap_row(c: WeisigerCoding) -> tuple[str, str, str]:
     return ("foverlap", "hand_coded", f"Weisiger's Common Front from the sourced front file "
                                       f"config/cases/{FRONTS}.csv (one row per participant, front and spell, each with "
                                       f"its source): on each day the share of the participant's active fronts on which "
-                                      f"another member of its side is also active ({w}); missing on days the file "
-                                      f"gives it no front (see fronts_coverage.csv).")
+                                      f"another member of its side is also active ({w}); "
+                                      + ("a day on which the file gives it no front takes the value of its nearest "
+                                         "earlier front day (its first before any)" if c.front_gaps == "carry" else
+                                         "missing on days the file gives it no front")
+                                      + " (see fronts_coverage.csv).")
 
 
 _TREND_SOURCES = {"cdb90": "CDB90 (CAA/HERO battles, Arnold's tidy edition)",

@@ -21,6 +21,7 @@ NMC_TABLES = ("cow_nmc5", "cow_nmc6", "cow_nmc7")
 POLITY_TABLES = ("democracy_state_year", "polity5")
 FOVERLAP_SOURCES = ("fronts", "theatre")
 FRONT_WEIGHTINGS = ("share", "equal")
+FRONT_GAPS = ("carry", "missing")
 TREND_SOURCES = ("cdb90", "iwbd")
 TREND_EMPTY_WINDOWS = ("missing", "no_change")
 
@@ -116,7 +117,12 @@ class WeisigerCoding:
         proxy (``"theatre"``: share of its regions in which an active partner also fought).
         ``front_weighting``: ``"share"`` weights the fronts by the file's force shares where every
         active front of the day has one (equal weights otherwise); ``"equal"`` always weights them
-        equally (see coalitions.weisiger.fronts).
+        equally (see coalitions.weisiger.fronts). ``front_gaps``: a day of the participation on which
+        the file gives the participant no active front (a lull; the days between its last fighting
+        and its formal exit, when the sources date them apart) takes the value of its nearest earlier
+        front day, or of its first one before any (``"carry"``, default: its forces stay where they
+        were; else the exits that end such a gap would be lost to every model with foverlap), or
+        stays missing (``"missing"``).
     trend_source, trend_empty_window, ctrend_windows, trend_windows
         ``ctrendK``/``otrend60`` from dated battles (coalitions.weisiger.trends): ``"cdb90"`` (the
         CAA/HERO battles with casualties; loss share = own casualties over both sides') or ``"iwbd"``
@@ -151,6 +157,7 @@ class WeisigerCoding:
     polity_table: str = "democracy_state_year"
     foverlap_source: str = "fronts"
     front_weighting: str = "share"
+    front_gaps: str = "carry"
     trend_source: str = "cdb90"
     trend_empty_window: str = "no_change"
     ctrend_windows: tuple[int, ...] = (60,)
@@ -224,7 +231,7 @@ def _convert(key: str, value: Any, origin: str) -> Any:
             raise CoalitionsError(f"{where} must be a number, got {value!r}")
         return float(value)
     if key in ("second_spells", "time_origin", "newlead_reference", "nmc_table", "polity_table",
-               "foverlap_source", "front_weighting", "trend_source", "trend_empty_window"):
+               "foverlap_source", "front_weighting", "front_gaps", "trend_source", "trend_empty_window"):
         if not isinstance(value, str):
             raise CoalitionsError(f"{where} must be a string, got {value!r}")
         return value
@@ -282,7 +289,8 @@ def _check(c: WeisigerCoding, origin: str) -> None:
     for key, allowed in (("second_spells", SECOND_SPELLS), ("time_origin", TIME_ORIGINS),
                          ("newlead_reference", NEWLEAD_REFERENCES), ("nmc_table", NMC_TABLES),
                          ("polity_table", POLITY_TABLES), ("foverlap_source", FOVERLAP_SOURCES),
-                         ("front_weighting", FRONT_WEIGHTINGS), ("trend_source", TREND_SOURCES),
+                         ("front_weighting", FRONT_WEIGHTINGS), ("front_gaps", FRONT_GAPS),
+                         ("trend_source", TREND_SOURCES),
                          ("trend_empty_window", TREND_EMPTY_WINDOWS)):
         if getattr(c, key) not in allowed:
             raise bad(key, f"must be one of {list(allowed)}")
