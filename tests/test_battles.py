@@ -183,6 +183,14 @@ def test_cdb90_events_keep_cdb90s_casualties_and_drop_duplicate_battles(tables, 
     for bid in (165, 280, 386, 559):  # Alma, Tannenberg, Alam Halfa, Gaza Strip
         want = sorted(bel.loc[bel["isqno"] == bid, "cas"].astype(float))
         assert sorted(got.loc[bid].to_numpy()) == pytest.approx(want), bid
+    # and for every battle, phases included (a battle with separate phases has one segment each)
+    side_of = events.drop_duplicates(["battle_id", "side"])[["battle_id", "side"]]
+    want = bel.groupby("isqno")["cas"].apply(lambda c: sorted(c.astype(float).fillna(-1)))
+    have = got.fillna(-1).groupby(level="battle_id").apply(lambda c: sorted(c))
+    assert len(side_of) == 2 * events["battle_id"].nunique()
+    for bid, v in have.items():
+        assert v == pytest.approx(want[bid]), bid
+    assert events.groupby("battle_id")["start_date"].nunique().max() > 1  # some battles have several phases
     assert events.groupby(["battle_id", "side"])["casualties"].apply(lambda s: s.isna().all() or s.notna().all()).all()
 
 
