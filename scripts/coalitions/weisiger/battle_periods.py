@@ -21,6 +21,7 @@ does not use another window) as small as before, and each sweep model pays only 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -53,12 +54,12 @@ def iwbd_inputs(coding) -> list[str]:
     return [IWBD_ARCHIVE] if coding.trend_source == "iwbd" else []
 
 
-def iwbd_tables(paths) -> dict[str, pd.DataFrame]:
+def iwbd_tables(paths: "str | Path | list") -> dict[str, pd.DataFrame]:
     """``{"iwbd_battles": table}`` when the IWBD folder among ``paths`` holds the file; else empty, logged."""
     from ..readers.iwbd import load_iwbd
     from ..util import LOG
 
-    for p in paths:
+    for p in [paths] if isinstance(paths, (str, Path)) else paths:
         table, reason = load_iwbd(p, IWBD_BASENAME)
         if table is not None:
             return {"iwbd_battles": table}
