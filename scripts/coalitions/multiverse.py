@@ -783,7 +783,7 @@ def _weisiger_group(key: str) -> list[dict]:
                     spec = specs[m["model"]]
                     est, fits = run_models(periods, variables, [spec], track="rebuilt", coding=m["uid"],
                                            feasible=spec_t.variant == "feasible")
-                    rows += _weisiger_fit_rows(m, "rebuilt", spec_t, est, fits)
+                    rows += _weisiger_fit_rows(m, "rebuilt", spec_t, est, fits, extra=_trend_note(coding))
                 except Exception as exc:  # noqa: BLE001
                     LOG.exception("weisiger multiverse: universe %s failed", m["uid"])
                     rows += _failure_rows([m], "weisiger", {"rebuilt": spec_t}, exc)
@@ -813,6 +813,16 @@ def _weisiger_group(key: str) -> list[dict]:
                 LOG.exception("weisiger multiverse: universe %s failed on the original track", m["uid"])
                 rows += _failure_rows([m], "weisiger", {"original": spec_t}, exc)
     return rows
+
+
+def _trend_note(coding: Any) -> str:
+    """Says so when the coding asks for IWBD and the trends had to come from CDB90."""
+    from .weisiger.battle_periods import trend_source_used
+
+    if trend_source_used(_STATE["tables"], coding) != coding.trend_source:
+        return ("IWBD could not be obtained: the battlefield trends come from CDB90, so this universe equals its "
+                "CDB90 counterpart")
+    return ""
 
 
 def _weisiger_fit_rows(m: Mapping[str, Any], track: str, spec_t: TrackSpec, est: pd.DataFrame,
