@@ -231,10 +231,12 @@ def test_the_real_front_file(root, src, cases):
     rows, flags = check_fronts(fronts, src["cow_war_participants"], part)
     d = build_rebuilt(src, WeisigerCoding(), {**cases, FRONTS: fronts})
     cov = d.fronts_coverage
-    # every participant of every war the file codes has at least one front
+    # every participant of every war of the rebuilt sample has at least one front
     wars = set(fronts["warnum"])
-    gaps = cov[cov["warnum"].isin(wars) & (cov["n_rows"] == 0)]
-    assert gaps.empty, f"participants of coded wars without a front: {gaps['participant'].tolist()}"
+    assert wars == set(part["warnum"])
+    gaps = cov[cov["n_rows"] == 0]
+    assert gaps.empty, f"participants without a front: {gaps['participant'].tolist()}"
+    assert len(cov) == len(part)
     # flagged dates are reported in the coverage table, line by line
     for f in flags.itertuples(index=False):
         hit = cov[(cov["warnum"] == f.warnum) & (cov["ccode"] == f.ccode) & (cov["side"] == f.side)]
