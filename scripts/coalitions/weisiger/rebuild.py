@@ -48,6 +48,7 @@ from .rebuild_coding import CensorCase, WeisigerCoding
 from .rebuild_sources import alliance_lookup, coalition_history, cow_to_gw, nearest_fill
 from .battle_periods import (StepIndex, build_steps, period_windows, step_boundaries, step_values, trend_source_used,
                              trend_term)
+from .trends import METHOD_NOTE
 from .fronts import FRONTS, check_fronts, front_boundaries, front_overlap, fronts_coverage
 
 __all__ = [
@@ -646,18 +647,18 @@ def _trend_row(c: WeisigerCoding, name: str, used: str | None = None) -> tuple[s
     used = used or c.trend_source
     src = _TREND_SOURCES[used] + (" (IWBD was asked for but could not be obtained)" if used != c.trend_source
                                   else "")
-    share = ("casualty share: its casualties over its own plus its enemies' in the battles dated in the window"
-             if used == "cdb90" else "share of the battles dated in the window that it lost (IWBD has no "
-                                              "casualties, so this departs from Weisiger's casualty-based trend)")
-    who = "The coalition's (all members of the participant's side)" if kind == "ctrend" else         "The participant's own (its own battles)"
+    share = METHOD_NOTE[used].rstrip(".")
+    who = ("The coalition's (all members of the participant's side)" if kind == "ctrend"
+           else "The participant's own (its own battles)")
     empty = ("a window without battles is missing" if c.trend_empty_window == "missing"
              else "a window without battles counts as no change (0)")
     status = "rebuilt" if used == "cdb90" else "proxy"
     extra = (" The other windows of the Fig. 5 sweep (ctrend15-ctrend120) are built the same way and attached "
              "to the model that uses them (records split at that window's steps)." if name == "ctrend60" else "")
-    return (name, status, f"{who} battlefield trend over {k} days from {src}: {share}, minus the same share in the "
-                          f"{k} days before (positive = worsening); {empty}. Covers only the wars and states with "
-                          f"dated battles in the source (see trends_coverage.csv).{extra}")
+    return (name, status, f"{who} battlefield trend over {k} days from {src}: the loss share in the window minus "
+                          f"the same share in the {k} days before (positive = worsening); {empty}. {share}. Covers "
+                          f"only the wars and states with dated battles in the source (see trends_coverage.csv)."
+                          f"{extra}")
 
 
 def variables_table(coding: WeisigerCoding, trend_source: str | None = None) -> pd.DataFrame:
