@@ -56,6 +56,9 @@ from coalitions.codings import load_codings
 from coalitions.weisiger.rebuild import required_tables as _weisiger_required
 from coalitions.weisiger.extension import required_extension_tables as _extension_required
 from coalitions.weisiger.rebuild_coding import WeisigerCoding
+from coalitions.weisiger.battle_periods import battle_case_files as _weisiger_battle_case_files
+from coalitions.weisiger.battle_periods import trend_tables as _weisiger_trend_tables
+from coalitions.weisiger.battle_periods import iwbd_inputs as _weisiger_iwbd_inputs
 
 CODINGS = guard(load_codings, "config/codings", list(config["codings"]))
 
@@ -67,6 +70,7 @@ def _changes(coding, study):
 WEISIGER_CODINGS = [n for n, c in CODINGS.items() if _changes(c, "weisiger")]
 HENKE_CODINGS = [n for n, c in CODINGS.items() if _changes(c, "henke")]
 WEISIGER_CASE_FILES = sorted(str(p) for p in Path("config/cases").glob("weisiger_*.csv"))
+WEISIGER_BATTLE_CASE_FILES = _weisiger_battle_case_files()
 
 
 def weisiger_tables(coding):
@@ -78,6 +82,16 @@ def weisiger_tables(coding):
     return tables
 
 
+def weisiger_trend_tables(coding):
+    wc = WeisigerCoding.from_dict(CODINGS[coding].weisiger_resolved["params"], origin=coding)
+    return _weisiger_trend_tables(wc)
+
+
+def weisiger_iwbd(coding):
+    wc = WeisigerCoding.from_dict(CODINGS[coding].weisiger_resolved["params"], origin=coding)
+    return _weisiger_iwbd_inputs(wc)
+
+
 def weisiger_model_inputs(w):
     base = f"results/{w.coding}/weisiger/{w.track}"
     inputs = {
@@ -87,8 +101,9 @@ def weisiger_model_inputs(w):
     }
     if w.track == "original":
         inputs["status"] = f"{base}/status.json"
-    else:  # why each missing value is missing (dropped.csv)
+    else:  # why each missing value is missing (dropped.csv), and the battlefield trends
         inputs["missing"] = f"{base}/missing.csv"
+        inputs["trends"] = f"{base}/trends.parquet"
     if w.coding != "baseline":  # a coding whose estimates equal the baseline's says "no change"
         inputs["baseline_fits"] = f"results/baseline/weisiger/{w.track}/fits.csv"
         inputs["baseline_estimates"] = f"results/baseline/weisiger/{w.track}/estimates.csv"

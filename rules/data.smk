@@ -43,7 +43,8 @@ rule fetch_archive:
     params:
         source=lambda w: source_params(ARCHIVES[w.archive]),
         mirror=MIRROR_PARAM,
-        require=config["require_original_archives"],
+        # IWBD (battle data, not an author's archive) is never required: without it the trends use CDB90
+        require=lambda w: config["require_original_archives"] and w.archive != "iwbd",
         server=config.get("dataverse_server"),
         retries=DOWNLOAD["retries"],
         timeout=DOWNLOAD["timeout"],

@@ -8,6 +8,8 @@ rule weisiger_rebuilt:
         cases=WEISIGER_CASE_FILES,
         conquest="config/cases/conquest_exits.csv",
         members="config/cases/henke_iraq_afghanistan_members.csv",
+        battle_cases=WEISIGER_BATTLE_CASE_FILES,
+        iwbd=lambda w: weisiger_iwbd(w.coding),
         coding_cases=lambda w: CODINGS[w.coding].case_files(),
     output:
         periods="results/{coding}/weisiger/rebuilt/periods.parquet",
@@ -17,6 +19,7 @@ rule weisiger_rebuilt:
         missing="results/{coding}/weisiger/rebuilt/missing.csv",
         variables="results/{coding}/weisiger/rebuilt/variables.csv",
         applicability="results/{coding}/weisiger/rebuilt/applicability.csv",
+        fronts_coverage="results/{coding}/weisiger/rebuilt/fronts_coverage.csv",
     params:
         coding=lambda w: CODINGS[w.coding].weisiger_resolved,
         cases_dir=lambda w, input: os.path.dirname(input.cases[0]),
@@ -31,6 +34,28 @@ rule weisiger_rebuilt:
         CONDA_ENV
     script:
         "../scripts/rules/weisiger_rebuilt.py"
+
+
+rule weisiger_trends:
+    """Battlefield trends of every window (the Fig. 5 sweep) for the rebuilt participants of one coding."""
+    input:
+        participants="results/{coding}/weisiger/rebuilt/participants.csv",
+        tables=lambda w: [table_path(t) for t in weisiger_trend_tables(w.coding)],
+        battle_cases=WEISIGER_BATTLE_CASE_FILES,
+        iwbd=lambda w: weisiger_iwbd(w.coding),
+    output:
+        trends="results/{coding}/weisiger/rebuilt/trends.parquet",
+        coverage="results/{coding}/weisiger/rebuilt/trends_coverage.csv",
+    params:
+        coding=lambda w: CODINGS[w.coding].weisiger_resolved,
+    log:
+        "logs/{coding}/weisiger_trends.log",
+    benchmark:
+        "benchmarks/{coding}/weisiger_trends.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/rules/weisiger_trends.py"
 
 
 rule weisiger_original:

@@ -239,7 +239,8 @@ def test_adding_a_coding_runs_only_its_jobs(built) -> None:
         assert proc.returncode == 0, out[-3000:]
         jobs = planned_jobs(out)
         mine = [j for j in jobs if coding_of(j) == "tolerance_week"]
-        assert {j["rule"] for j in mine} == {"weisiger_rebuilt", "weisiger_original", "weisiger_models"}, out[-3000:]
+        assert {j["rule"] for j in mine} == {"weisiger_rebuilt", "weisiger_trends", "weisiger_original",
+                                             "weisiger_models"}, out[-3000:]
         assert len([j for j in mine if j["rule"] == "weisiger_models"]) == 2  # both tracks
         _assert_only(jobs, "tolerance_week", out)
     finally:

@@ -74,7 +74,8 @@ def test_the_shipped_multiverse_crosses_six_switches_into_64_universes(mv) -> No
     # the switches the issue asks for
     w = {p for s in mv["weisiger"].switches for p in s.parameters}
     assert {"exit_tolerance_days", "censor_enemy_surrender", "war_ending_exits_as_abandonment",
-            "censor_case_files", "exclude_wars"} <= w
+            "censor_case_files", "exclude_wars", "foverlap_source", "front_weighting", "trend_source",
+            "trend_empty_window"} <= w
     files = {f for s in mv["weisiger"].switches for _, v in s.values for f in v.get("censor_case_files", [])}
     assert files == {"config/cases/morey_entrapment.csv", "config/cases/morey_limited_objectives.csv",
                      "config/cases/conquest_exits.csv"}
@@ -167,8 +168,13 @@ def test_an_unknown_study_is_named(tmp_path: Path, root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def wtables(tables) -> dict[str, pd.DataFrame]:
-    return {t: tables[t] for t in WEISIGER_TABLES}
+def wtables(tables, root: Path) -> dict[str, pd.DataFrame]:
+    from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables, trend_tables
+    from coalitions.weisiger.rebuild_coding import WeisigerCoding
+
+    out = {t: tables[t] for t in (*WEISIGER_TABLES, *trend_tables(WeisigerCoding()))}
+    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -178,8 +184,15 @@ def htables(tables) -> dict[str, pd.DataFrame]:
     return {t: tables[t] for t in HENKE_TABLES}
 
 
+#: the switches of how foverlap and the trends are measured: at their baseline unless a test picks them
+MEASURES = ("common_front", "front_weighting", "trend_source", "empty_window")
+
+
 def _pick(sm, **settings) -> pd.DataFrame:
     u = expand_universes(sm)
+    for s in sm.switches:
+        if s.name in MEASURES and s.name not in settings and not settings.get("is_baseline"):
+            settings[s.name] = s.baseline
     m = pd.Series(True, index=u.index)
     for s in sm.switches:
         if s.name not in NAMED[sm.study] and s.name not in settings and "is_baseline" not in settings:
@@ -234,6 +247,38 @@ def test_weisiger_subset_every_universe_once_with_a_status(mv, wtables, root: Pa
     assert list(us["universe_id"]) == list(sub["universe_id"]) and (us["status"] == "ok").all()
     # switches that change the coding change the data: the estimates differ between universes
     assert reb[reb["term"] == "recexit"]["estimate"].nunique() == 4
+
+
+def test_weisiger_measurement_switches_give_real_estimates(mv, wtables, root: Path) -> None:
+    """The Common Front and War Worsening estimates exist (not dropped, not separating) under the front file
+    and the theatre proxy, both front weightings and both rules for windows without battles; IWBD, which the
+    offline mirror cannot give, falls back to CDB90 and says so."""
+    sm = mv["weisiger"]
+    sub = pd.concat([_pick(sm, is_baseline=True),
+                     _pick(sm, common_front="theatre proxy", world_wars="included", exit_tolerance="0 days",
+                           enemy_surrender="censored", war_ending_exits="abandonment", entrapment="exit",
+                           limited_objectives="exit", conquest="exit"),
+                     _pick(sm, front_weighting="equal", empty_window="missing", world_wars="included",
+                           exit_tolerance="0 days", enemy_surrender="censored", war_ending_exits="abandonment",
+                           entrapment="exit", limited_objectives="exit", conquest="exit"),
+                     _pick(sm, trend_source="IWBD", world_wars="included", exit_tolerance="0 days",
+                           enemy_surrender="censored", war_ending_exits="abandonment", entrapment="exit",
+                           limited_objectives="exit", conquest="exit")])
+    assert len(sub) == 4
+    out = _run_weisiger(sm, sub, wtables, root, archive_dir=None)
+    _check_complete(out, sub, sm)
+    reb = out[(out["track"] == "rebuilt") & out["term"].isin(["foverlap", "ctrend60"])]
+    proxy = (reb["common_front"] == "theatre proxy") & (reb["term"] == "foverlap")
+    assert (reb.loc[~proxy, "status"] == "ok").all(), reb[["universe_id", "term", "status", "message"]]
+    # the theatre proxy is 1 for nearly every exit and separates them: not estimable, as the paper says
+    assert (reb.loc[proxy, "status"] == "not_estimable").all()
+    assert reb.loc[~proxy & (reb["term"] == "foverlap"), "estimate"].lt(0).all()
+    iw = out[(out["track"] == "rebuilt") & (out["trend_source"] == "IWBD")]
+    if "iwbd_battles" not in wtables:
+        assert iw["message"].str.contains("IWBD could not be obtained").all()
+        base = out[(out["track"] == "rebuilt") & out["universe_id"].eq(sub["universe_id"].iloc[0])]
+        assert np.allclose(iw.set_index("term")["estimate"].sort_index(),
+                           base.set_index("term")["estimate"].sort_index(), equal_nan=True)
 
 
 def test_weisiger_universes_equal_the_direct_build(mv, wtables, root: Path, caplog) -> None:

@@ -166,13 +166,15 @@ def test_every_source_can_be_cited_and_states_its_terms(registry: Registry) -> N
 
 def test_dataverse_sources_are_optional_and_complete(registry: Registry) -> None:
     archives = registry.archives()
-    assert set(archives) == {"weisiger2016", "henke2017"}
+    assert set(archives) == {"weisiger2016", "henke2017", "iwbd"}
     for key, src in archives.items():
         assert src.required is False, key
         assert src.server and src.server.startswith("https://"), key
         assert src.dataset_doi and src.dataset_doi.startswith("doi:10.7910/DVN/"), key
         for f in src.files.values():
-            assert f.persistent_id and f.persistent_id.startswith(src.dataset_doi + "/"), f"{key}.{f.key}"
+            # a file DOI of the dataset, or (a file without one) Dataverse's numeric file id
+            assert (f.persistent_id and f.persistent_id.startswith(src.dataset_doi + "/")) or \
+                (f.persistent_id is None and isinstance(f.file_id, int)), f"{key}.{f.key}"
             # one archive per folder: fetch_archive finds a mirror copy next to the first file
             assert Path(f.path).parent == Path(next(iter(src.files.values())).path).parent
 

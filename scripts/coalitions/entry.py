@@ -121,6 +121,7 @@ def weisiger_rebuilt(smk: Any) -> None:
 
     from .schema import write_table
     from .weisiger.apply import apply_data_rules, applicability
+    from .weisiger.battle_periods import battle_case_tables, iwbd_tables
     from .weisiger.rebuild import build_rebuilt
     from .weisiger.rebuild_cases import load_cases
     from .weisiger.rebuild_coding import WeisigerCoding
@@ -128,6 +129,8 @@ def weisiger_rebuilt(smk: Any) -> None:
     resolved = smk.params.coding
     coding = WeisigerCoding.from_dict(resolved["params"], origin=f"coding {smk.wildcards.coding}")
     tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
+    tables.update(battle_case_tables(smk.input.battle_cases))
+    tables.update(iwbd_tables(smk.input.get("iwbd") or []))
     cases = load_cases(smk.params.cases_dir, tables["cow_war_participants"])
     _check_names(resolved, smk, tables, cases)
     if smk.input.get("members"):  # the case files' rows of the post-2003 extension, checked on every build
@@ -161,9 +164,43 @@ def weisiger_rebuilt(smk: Any) -> None:
     write_csv_atomic(data.participants, smk.output.participants, date_format="%Y-%m-%d")
     write_csv_atomic(why_missing, smk.output.missing)
     write_csv_atomic(data.variables, smk.output.variables)
+    _write_battle_and_front_files(data, smk.output)
     write_csv_atomic(applicability(resolved, coding, "rebuilt"), smk.output.applicability)
     LOG.info("rebuilt Weisiger data, coding %s: %d participants, %d exits, %d records",
              smk.wildcards.coding, len(data.participants), int(data.participants["exit"].sum()), len(periods))
+
+
+def _write_battle_and_front_files(data: Any, output: Any) -> None:
+    """The front file's coverage, with the lines it flags."""
+    import pandas as pd
+
+    cov = data.fronts_coverage if data.fronts_coverage is not None else pd.DataFrame()
+    if data.fronts_flags is not None and len(data.fronts_flags) and len(cov):
+        LOG.warning("front file: %d line(s) flagged (see %s)", len(data.fronts_flags), output.fronts_coverage)
+    write_csv_atomic(cov, output.fronts_coverage)
+
+
+@_entry
+def weisiger_trends(smk: Any) -> None:
+    """Battlefield trends of every window of the coding (the Fig. 5 sweep) and their coverage per war."""
+    import pandas as pd
+
+    from .schema import write_table
+    from .weisiger.battle_periods import battle_case_tables, build_steps, iwbd_tables, trend_source_used
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    coding = WeisigerCoding.from_dict(smk.params.coding["params"], origin=f"coding {smk.wildcards.coding}")
+    tables = {p.split("/")[-1].removesuffix(".parquet"): pd.read_parquet(p) for p in smk.input.tables}
+    tables.update(battle_case_tables(smk.input.battle_cases))
+    tables.update(iwbd_tables(smk.input.get("iwbd") or []))
+    part = pd.read_csv(smk.input.participants, parse_dates=["entry_date", "exit_date"])
+    windows = sorted({*coding.trend_windows, *coding.ctrend_windows, 60})
+    steps, cov = build_steps(tables, part, coding, windows)
+    write_table(steps, smk.output.trends)
+    write_csv_atomic(cov, smk.output.coverage, date_format="%Y-%m-%d")
+    LOG.info("battlefield trends (%s, empty window: %s): %d windows, %d steps; days with battle data per war: %s",
+             trend_source_used(tables, coding), coding.trend_empty_window, len(windows), len(steps),
+             dict(zip(cov["warnum"], cov["battle_days"])) if "battle_days" in cov.columns else {})
 
 
 @_entry
@@ -227,8 +264,10 @@ def weisiger_models(smk: Any) -> None:
         must_use = (("the post-2003 extension's records (Iraq and Afghanistan)", ext)
                     if ext is not None and ext.any() else None)
         drops: list = []
+        steps = pd.read_parquet(smk.input.trends) if smk.input.get("trends") else None
         est, fits = run_models(periods, variables, specs, track=track, coding=coding,
-                               feasible=(track == "rebuilt"), must_use=must_use, dropped_out=drops)
+                               feasible=(track == "rebuilt"), must_use=must_use, dropped_out=drops,
+                               trend_steps=steps)
         why = pd.read_csv(smk.input.missing) if smk.input.get("missing") else None
         dropped = dropped_table(periods, drops, why, variables)
         if smk.input.get("baseline_fits"):
@@ -385,6 +424,10 @@ def multiverse_run(smk: Any) -> None:
     tables = {Path(p).stem: pd.read_parquet(p) for p in smk.input.tables}
     kw: dict[str, Any] = {}
     if study == "weisiger":
+        from .weisiger.battle_periods import battle_case_tables, iwbd_tables
+
+        tables.update(battle_case_tables(smk.input.battle_cases))
+        tables.update(iwbd_tables(smk.input.get("iwbd") or []))
         kw["cases_dir"] = os.path.dirname(smk.input.cases[0])
         kw["archive_dir"] = smk.input.get("archive")
     else:

@@ -394,12 +394,24 @@ def fetch_public(entry: FileEntry, dest: str | os.PathLike, *, mirror: str | os.
 METADATA_NAME = "dataset_metadata.json"
 
 
-def dataverse_urls(server: str, doi: str, pid: str, fmt: str | None) -> tuple[str, str]:
+def dataverse_urls(server: str, doi: str, pid: str | None, fmt: str | None,
+                   file_id: int | None = None) -> tuple[str, str]:
+    """The dataset-metadata URL and a file's access URL (by persistent id, or by numeric file id)."""
     meta = f"{server.rstrip('/')}/api/datasets/:persistentId/?persistentId={quote(doi, safe=':/')}"
-    data = f"{server.rstrip('/')}/api/access/datafile/:persistentId?persistentId={quote(pid, safe=':/')}"
+    if file_id is not None and not pid:
+        data = f"{server.rstrip('/')}/api/access/datafile/{int(file_id)}"
+        sep = "?"
+    else:
+        data = f"{server.rstrip('/')}/api/access/datafile/:persistentId?persistentId={quote(pid or '', safe=':/')}"
+        sep = "&"
     if fmt == "original":
-        data += "&format=original"
+        data += sep + "format=original"
     return meta, data
+
+
+def _file_key(entry: FileEntry) -> str:
+    """How :func:`dataverse_checksums` keys a registry file: its persistent id, else ``id:<file id>``."""
+    return entry.persistent_id or f"id:{entry.file_id}"
 
 
 def dataverse_checksums(metadata: dict) -> dict[str, dict]:
@@ -420,8 +432,11 @@ def dataverse_checksums(metadata: dict) -> dict[str, dict]:
         chk = df.get("checksum") or {}
         if not md5 and str(chk.get("type", "")).upper() == "MD5":
             md5 = chk.get("value")
+        rec = {"md5": md5, "name": df.get("originalFileName") or df.get("filename") or f.get("label")}
         if pid:
-            out[pid] = {"md5": md5, "name": df.get("originalFileName") or df.get("filename") or f.get("label")}
+            out[pid] = rec
+        if df.get("id") is not None:  # files without a persistent id are known by their numeric id
+            out[f"id:{df['id']}"] = rec
     return out
 
 
@@ -468,18 +483,26 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
         sums = dataverse_checksums(metadata)
         status["metadata_origin"] = meta_origin
         for key, entry in source.files.items():
-            expected = (sums.get(entry.persistent_id) or {}).get("md5")
+            ident = _file_key(entry)
+            expected = (sums.get(ident) or {}).get("md5")
             if not expected:
                 raise FetchError(
-                    f"the metadata of {source.dataset_doi} lists no MD5 checksum for {entry.persistent_id} "
-                    f"({entry.basename}); cannot verify it. Check the persistent id in config/sources.yaml."
+                    f"the metadata of {source.dataset_doi} lists no MD5 checksum for {ident} "
+                    f"({entry.basename}); cannot verify it. Check the file's id in config/sources.yaml."
+                )
+            if entry.md5 and expected != entry.md5:
+                raise FetchError(
+                    f"the metadata of {source.dataset_doi} gives MD5 {expected} for {entry.basename}, not the "
+                    f"published {entry.md5} that config/sources.yaml pins: the dataset has changed. Check the "
+                    "new version before using it."
                 )
             target = staging / entry.basename
             if mirror_dir is not None and (mirror_dir / entry.basename).is_file():
                 shutil.copyfile(mirror_dir / entry.basename, target)
                 origin = f"mirror:{entry.path}"
             else:
-                _, data_url = dataverse_urls(server, source.dataset_doi, entry.persistent_id, entry.format)
+                _, data_url = dataverse_urls(server, source.dataset_doi, entry.persistent_id, entry.format,
+                                             entry.file_id)
                 download(data_url, target, retries=retries, timeout=timeout, progress=progress,
                          label=entry.basename)
                 origin = data_url
@@ -494,6 +517,7 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
             status["files"][key] = {
                 "name": entry.basename, "origin": origin, "md5": actual,
                 "sha256": sha256_file(target), "persistent_id": entry.persistent_id,
+                **({"file_id": entry.file_id} if entry.file_id is not None else {}),
             }
         status["available"] = True
     except (FetchError, OSError) as exc:
@@ -511,8 +535,9 @@ def fetch_archive(source: Source, outdir: str | os.PathLike, *, mirror: str | os
                 f"(require_original_archives: true) but could not be had: {exc}"
             ) from None
         LOG.warning(
-            "original archive %s (%s) not available; the build goes on without its original-archive "
-            "track. Reason: %s", source.key, source.dataset_doi, exc,
+            "Dataverse source %s (%s) not available; the build goes on without it (%s). Reason: %s",
+            source.key, source.dataset_doi,
+            "the battlefield trends use CDB90" if source.key == "iwbd" else "no original-archive track", exc,
         )
     write_json_atomic(staging / "status.json", status)
     shutil.rmtree(outdir, ignore_errors=True)

@@ -566,7 +566,11 @@ def _weisiger_plan(sm: StudyMultiverse, universes: pd.DataFrame, base: Mapping[s
         params = dict(resolved["params"])
         wars = [int(w) for w in params.pop("exclude_wars", []) or []]
         member.update(resolved=resolved, exclude_wars=wars)
-        key = json.dumps(params, sort_keys=True, default=str)
+        kp = dict(params)
+        if kp.get("foverlap_source") == "theatre":  # the theatre proxy does not weight fronts
+            kp.pop("front_weighting", None)
+            kp.pop("front_gaps", None)
+        key = json.dumps(kp, sort_keys=True, default=str)
         member["build_params"] = params
         groups.setdefault(key, []).append(member)
     return groups
@@ -586,7 +590,10 @@ EXIT_FIELDS = ("exit_tolerance_days", "side_change_is_exit", "side_change_max_da
 #: including any added later, is part of the participants' key.
 PERIOD_ONLY_FIELDS = ("time_origin", "recexit_window_days", "recexit2_window_days", "minor_threshold",
                       "demdum_threshold", "newlead_reference", "newlead_window_days", "nmc_table", "nmc_fill_years",
-                      "polity_table", "ctrend_windows")
+                      "polity_table", "ctrend_windows",
+                      # how foverlap and the battlefield trends are measured
+                      "foverlap_source", "front_weighting", "front_gaps", "trend_source", "trend_empty_window",
+                      "trend_windows")
 
 
 def _participants_key(params: Mapping[str, Any]) -> str:
@@ -648,6 +655,13 @@ def _weisiger_participants(key: str) -> tuple[str, Any]:
         return key, exc
 
 
+def _fronts() -> pd.DataFrame | None:
+    """The front file (config/cases/weisiger_fronts.csv) among the loaded case files, if there is one."""
+    from .weisiger.fronts import FRONTS
+
+    return _STATE.get("cases", {}).get(FRONTS)
+
+
 def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], pd.DataFrame]:
     """Periods of the given wars of one build group, one frame per war (keyed like the shared store)."""
     from .weisiger.rebuild import build_periods
@@ -658,7 +672,7 @@ def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], 
     params = st["groups"][key][0]["build_params"]
     part = st["participants"][key]
     sub = part[part["warnum"].isin(wars)]
-    per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params))
+    per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params), fronts=_fronts())
     pk = _period_key(params)
     hashes = _group_war_hashes(key)
     return {(pk, int(w), hashes[int(w)]): per[per["warnum"] == w] for w in wars}
@@ -747,7 +761,8 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
         probe = max(built, key=lambda k: (sum(1 for f in EXIT_FIELDS if f in st["groups"][k][0]["build_params"]),
                                           k))
         params = st["groups"][probe][0]["build_params"]
-        direct, _ = build_periods(st["tables"], st["participants"][probe], WeisigerCoding.from_dict(params))
+        direct, _ = build_periods(st["tables"], st["participants"][probe], WeisigerCoding.from_dict(params),
+                                  fronts=_fronts())
         st["empty_periods"] = direct.iloc[0:0]
         try:
             pd.testing.assert_frame_equal(_assemble_periods(probe), direct.reset_index(drop=True))
@@ -775,9 +790,11 @@ def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     coding = WeisigerCoding.from_dict(members[0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
     part = st["participants"][key]
     if st.get("shared"):
-        periods, variables = _assemble_periods(key), variables_table(coding)
+        from .weisiger.battle_periods import trend_source_used
+
+        periods, variables = _assemble_periods(key), variables_table(coding, trend_source_used(st["tables"], coding))
     else:
-        periods, variables = build_periods(st["tables"], part, coding)
+        periods, variables = build_periods(st["tables"], part, coding, fronts=_fronts())
     # the hand-coded variables and missing-data rules, as build_rebuilt applies them
     from .weisiger.handcoded import apply_handcoded
 
@@ -840,7 +857,7 @@ def _weisiger_group(key: str) -> list[dict]:
                     spec = specs[m["model"]]
                     est, fits = run_models(periods, variables, [spec], track="rebuilt", coding=m["uid"],
                                            feasible=spec_t.variant == "feasible")
-                    rows += _weisiger_fit_rows(m, "rebuilt", spec_t, est, fits)
+                    rows += _weisiger_fit_rows(m, "rebuilt", spec_t, est, fits, extra=_trend_note(coding))
                 except Exception as exc:  # noqa: BLE001
                     LOG.exception("weisiger multiverse: universe %s failed", m["uid"])
                     rows += _failure_rows([m], "weisiger", {"rebuilt": spec_t}, exc)
@@ -870,6 +887,16 @@ def _weisiger_group(key: str) -> list[dict]:
                 LOG.exception("weisiger multiverse: universe %s failed on the original track", m["uid"])
                 rows += _failure_rows([m], "weisiger", {"original": spec_t}, exc)
     return rows
+
+
+def _trend_note(coding: Any) -> str:
+    """Says so when the coding asks for IWBD and the trends had to come from CDB90."""
+    from .weisiger.battle_periods import trend_source_used
+
+    if trend_source_used(_STATE["tables"], coding) != coding.trend_source:
+        return ("IWBD could not be obtained: the battlefield trends come from CDB90, so this universe equals its "
+                "CDB90 counterpart")
+    return ""
 
 
 def _weisiger_fit_rows(m: Mapping[str, Any], track: str, spec_t: TrackSpec, est: pd.DataFrame,
@@ -1235,7 +1262,15 @@ def job_inputs(sm: StudyMultiverse, base: Mapping[str, Any], weisiger_case_files
         "case_files": case_files(sm, base),
     }
     if sm.study == "weisiger":
+        from .weisiger.battle_periods import battle_case_files
+
+        from .weisiger.battle_periods import IWBD_ARCHIVE
+
         inputs["cases"] = list(weisiger_case_files)
+        inputs["battle_cases"] = battle_case_files()
+        if any(s.get("trend_source") == "iwbd" for sw in sm.switches for _, s in sw.values) or \
+                (base or {}).get("trend_source") == "iwbd":
+            inputs["iwbd"] = IWBD_ARCHIVE
         if "original" in sm.tracks:
             inputs["archive"] = "resources/original/weisiger2016"
     else:

@@ -24,7 +24,7 @@ _SOURCE_KEYS = {
 }
 _FILE_KEYS = {
     "file": {"path", "sha256", "sha256_lf_normalised", "rows", "urls", "description"},
-    "dataverse": {"path", "persistent_id", "format", "description"},
+    "dataverse": {"path", "persistent_id", "file_id", "md5", "format", "description"},
 }
 
 
@@ -48,6 +48,8 @@ class FileEntry:
     persistent_id: str | None = None
     format: str | None = None
     description: str | None = None
+    file_id: int | None = None  # a Dataverse file's numeric id, for a file without a persistent id
+    md5: str | None = None  # the MD5 the publisher states, checked against Dataverse's metadata too
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -161,8 +163,16 @@ def parse_registry(data: Any, path: str = "config/sources.yaml") -> Registry:
             fwhere = f"{where}.files.{fkey}"
             if not isinstance(f, dict):
                 raise _err(path, fwhere, "expected a mapping")
-            req = {"path", "sha256", "urls"} if kind == "file" else {"path", "persistent_id"}
+            req = {"path", "sha256", "urls"} if kind == "file" else {"path"}
             _check_keys(path, fwhere, f, _FILE_KEYS[kind], req)
+            if kind == "dataverse":
+                if ("persistent_id" in f) == ("file_id" in f):
+                    raise _err(path, fwhere, "give exactly one of persistent_id (a file DOI) or file_id "
+                                             "(Dataverse's numeric file id)")
+                if "file_id" in f and not (isinstance(f["file_id"], int) and f["file_id"] > 0):
+                    raise _err(path, f"{fwhere}.file_id", "must be a positive integer (Dataverse's file id)")
+                if "md5" in f and not (isinstance(f["md5"], str) and re.match(r"^[0-9a-f]{32}$", f["md5"])):
+                    raise _err(path, f"{fwhere}.md5", "must be 32 lower-case hex digits")
             fpath = f["path"]
             if not isinstance(fpath, str) or fpath.startswith("/") or ".." in Path(fpath).parts:
                 raise _err(path, f"{fwhere}.path", f"'{fpath}' must be a relative path inside the cache")
@@ -187,6 +197,7 @@ def parse_registry(data: Any, path: str = "config/sources.yaml") -> Registry:
                 sha256=f.get("sha256"), sha256_lf_normalised=f.get("sha256_lf_normalised"),
                 rows=f.get("rows"), urls=tuple(urls), persistent_id=f.get("persistent_id"),
                 format=f.get("format"), description=f.get("description"),
+                file_id=f.get("file_id"), md5=f.get("md5"),
             )
         sources[skey] = Source(
             key=skey, kind=kind, title=s["title"], version=str(s["version"]),

@@ -3,7 +3,9 @@
 - ``GET /api/datasets/:persistentId/?persistentId=<doi>``: the dataset's metadata, JSON with
   ``data.latestVersion.files[].dataFile.{persistentId, md5 | checksum{type,value}, filename,
   originalFileName}`` (the shape of the real API's answer).
-- ``GET /api/access/datafile/:persistentId?persistentId=<pid>[&format=original]``: a file's bytes.
+- ``GET /api/access/datafile/:persistentId?persistentId=<pid>[&format=original]``: a file's bytes;
+  ``GET /api/access/datafile/<numeric id>[?format=original]`` for a file known by its numeric id
+  (``FakeFile.file_id``; a file without a persistent id has ``persistent_id=""``).
   Like the real server, a tabular file that Dataverse ingested is served in its ingested form
   (tab-separated) unless ``format=original`` is asked for, and the published MD5 is that of the
   original upload; so a client that forgets ``format=original`` fails verification.
@@ -27,6 +29,7 @@ class FakeFile:
     tabular: bool = False  # ingested by Dataverse: filename becomes .tab, original kept
     md5: str | None = None  # the published checksum; None = the true MD5 of ``data``
     checksum_style: str = "md5"  # "md5" (dataFile.md5) or "checksum" (dataFile.checksum{type,value})
+    file_id: int | None = None  # the numeric id (default: 100 + the file's position in the dataset)
 
     @property
     def published_md5(self) -> str:
@@ -34,7 +37,7 @@ class FakeFile:
 
     def metadata(self, file_id: int) -> dict:
         name = self.original_name
-        df: dict = {"id": file_id, "persistentId": self.persistent_id}
+        df: dict = {"id": self.file_id or file_id, "persistentId": self.persistent_id}
         if self.tabular:
             stem = name.rsplit(".", 1)[0]
             df.update(filename=f"{stem}.tab", originalFileName=name,
@@ -70,7 +73,9 @@ class FakeDataverse(LocalServer):
     def __init__(self, doi: str, files: list[FakeFile]) -> None:
         super().__init__()
         self.doi = doi
-        self.files = {f.persistent_id: f for f in files}
+        self.files = {f.persistent_id: f for f in files if f.persistent_id}
+        self.by_id = {str(f.file_id or i + 100): f for i, f in enumerate(files)}
+        self._all = list(files)
         self.fallback(self._serve)
 
     def _serve(self, path: str) -> Reply:
@@ -80,12 +85,13 @@ class FakeDataverse(LocalServer):
         if parts.path in ("/api/datasets/:persistentId/", "/api/datasets/:persistentId"):
             if pid != self.doi:
                 return _json_error(404, f"Dataset with Persistent ID {pid} not found.")
-            body = json.dumps(dataset_metadata(self.doi, list(self.files.values()))).encode()
+            body = json.dumps(dataset_metadata(self.doi, self._all)).encode()
             return Reply(body, headers={"Content-Type": "application/json"})
-        if parts.path == "/api/access/datafile/:persistentId":
-            f = self.files.get(pid or "")
+        if parts.path.startswith("/api/access/datafile/"):
+            ident = parts.path.rsplit("/", 1)[-1]
+            f = self.files.get(pid or "") if ident == ":persistentId" else self.by_id.get(ident)
             if f is None:
-                return _json_error(404, f"Datafile {pid}: not found")
+                return _json_error(404, f"Datafile {pid or ident}: not found")
             if f.tabular and q.get("format") != "original":
                 # the ingested, tab-separated rendering: different bytes from the original
                 return Reply(b"ingested\ttab\tversion\n" + f.data[:64].hex().encode() + b"\n",

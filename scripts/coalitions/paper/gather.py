@@ -50,8 +50,10 @@ PROXY_MARK = "‡"
 PROXY_NOTE = ("‡ proxy: in the marked cells the variable is a proxy built from public data, not the "
               "original variable.")
 STARS_NOTE = "† p<0.1, * p<0.05, ** p<0.01 (two-sided)."
-HAND_NOTE = ("Hand-coded: these variables come from the project's sourced case files (config/cases), not from a "
-             "dataset.")
+HAND_NOTE = ("§ hand-coded: in the marked cells the variable is built from a sourced, hand-coded case file "
+             "(config/cases), not from a dataset.")
+BATTLE_NOTE = ("War Worsening and Own Trend are rebuilt from dated battles (CDB90 or IWBD, see the variables "
+               "table), which cover only some wars and states.")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ STUDIES = (
 
 EST_COLS = {
     "weisiger": ["model_id", "table", "column", "term", "label", "estimate", "std_error", "statistic",
-                 "p_value", "conf_low", "conf_high", "hazard_ratio", "proxy", "track", "coding", "hand_coded"],
+                 "p_value", "conf_low", "conf_high", "hazard_ratio", "proxy", "track", "coding", "hand_coded", "measure"],
     "henke": ["model_id", "term", "label", "estimate", "std_error", "statistic", "p_value", "conf_low",
               "conf_high", "ame", "ame_se", "proxy", "track", "coding"],
 }
@@ -89,7 +91,7 @@ FIT_COLS = {
 REQUIRED_EST = ["model_id", "term", "estimate", "track", "coding"]
 REQUIRED_FIT = ["model_id", "status", "track", "coding"]
 STR_COLS = ["model_id", "table", "column", "term", "label", "track", "coding", "status", "message",
-            "proxies", "study", "unit", "baseline_status", "coding_status", "universe_id"]
+            "proxies", "study", "unit", "baseline_status", "coding_status", "universe_id", "measure"]
 STAT_ROWS = {
     "weisiger": [("n_subjects", "Subjects"), ("n_failures", "Failures"),
                  ("n_failures_lost", "Exits lost to missing data")],
@@ -623,16 +625,17 @@ def _columns(sd: StudyData) -> tuple[list[dict], list[dict]]:
 
 
 def _cell(est: Any = None, se: Any = None, p: Any = None, *, proxy: bool = False, blank: bool = False,
-          star: str | None = None, decimals: str = "coef") -> dict[str, Any]:
+          star: str | None = None, decimals: str = "coef", hand: bool = False) -> dict[str, Any]:
     """One table cell: the estimate (fixed decimals), stars, standard error in parentheses, proxy mark."""
     if blank:
-        return {"est": "", "stars": "", "se": "", "proxy": False}
+        return {"est": "", "stars": "", "se": "", "proxy": False, "hand": False}
     e = num(est, decimals)
     return {
         "est": e,
         "stars": (star if star is not None else stars(p)) if e != NA_TABLE else "",
         "se": f"({num(se, 'ame' if decimals == 'ame' else 'se')})" if to_float(se) is not None else "",
         "proxy": bool(proxy) and e != NA_TABLE,
+        "hand": bool(hand) and e != NA_TABLE,
     }
 
 
@@ -712,6 +715,7 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
         ame_rows = [{"label": f"AME of {sd.label(t)}", "term": t, "cells": []} for t in ame_terms]
     proxies_named: list[str] = []
     hand_named: list[str] = []
+    has_battle = False
     for col in cols:
         if col["kind"] == "published":
             for r in rows:
@@ -742,9 +746,12 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
                 has_proxy |= prox and to_float(e.get("estimate")) is not None
                 if prox and r["label"] not in proxies_named:
                     proxies_named.append(r["label"])
-                if _bool(e.get("hand_coded")) and r["label"] not in hand_named:
+                hand = _bool(e.get("hand_coded")) or str(e.get("measure") or "") == "hand_coded"
+                if hand and r["label"] not in hand_named:
                     hand_named.append(r["label"])
-                r["cells"].append(_cell(e.get("estimate"), e.get("std_error"), e.get("p_value"), proxy=prox))
+                has_battle |= _is_trend(r["term"]) and to_float(e.get("estimate")) is not None
+                r["cells"].append(_cell(e.get("estimate"), e.get("std_error"), e.get("p_value"), proxy=prox,
+                                        hand=hand))
             else:
                 r["cells"].append(_cell(blank=True))
         for r in ame_rows:
@@ -784,6 +791,8 @@ def model_table(sd: StudyData, model_id: str, cols: list[dict], groups: list[dic
         table_notes.append(PROXY_NOTE + (f" Proxies: {join_words(proxies_named)}." if proxies_named else ""))
     if hand_named:
         table_notes.append(f"{HAND_NOTE} Hand-coded: {join_words(hand_named)}.")
+    if has_battle:
+        table_notes.append(BATTLE_NOTE)
     if any(col["kind"] == "na" for col in cols):
         for col in cols:
             if col["kind"] == "na":
@@ -900,6 +909,11 @@ def _na_column_note(sd: StudyData, track: str) -> str:
     return "Rebuilt from public data: not available (no results of the rebuilt track)."
 
 
+def _is_trend(term: str) -> bool:
+    """A battlefield trend of Weisiger's models (ctrendK, otrendK)."""
+    return bool(re.match(r"^[co]trend\d+$", str(term)))
+
+
 # =========================================================================== sweeps (Fig. 5)
 def sweep_table(sd: StudyData, model_ids: list[str], title: str, cols: list[dict], groups: list[dict]) -> dict:
     """A window sweep (one model per window): one row per model, the term that varies across them."""
@@ -935,7 +949,8 @@ def sweep_table(sd: StudyData, model_ids: list[str], title: str, cols: list[dict
                 r = e.iloc[0]
                 prox = _bool(r.get("proxy"))
                 has_proxy |= prox
-                cells.append(_cell(r.get("estimate"), r.get("std_error"), r.get("p_value"), proxy=prox))
+                cells.append(_cell(r.get("estimate"), r.get("std_error"), r.get("p_value"), proxy=prox,
+                                   hand=str(r.get("measure") or "") == "hand_coded"))
                 n_est += to_float(r.get("estimate")) is not None
         rows.append({"label": meta["column"] or sd.label(focus) or m, "term": focus, "cells": cells})
     notes = ["Each row is one model of the family; the cells give the coefficient of the variable that changes "
@@ -948,6 +963,10 @@ def sweep_table(sd: StudyData, model_ids: list[str], title: str, cols: list[dict
         notes.append(f"Published values: {count(n_pub)} of {count(len(rows))} from {src}; the others are not available.")
     if has_proxy:
         notes.append(PROXY_NOTE)
+    if any(c.get("hand") for r in rows for c in r["cells"]):
+        notes.append(HAND_NOTE)
+    if n_est and any(_is_trend(t) for t in focus_terms):
+        notes.append(BATTLE_NOTE)
     for col in cols:
         if col["kind"] == "na":
             notes.append(_na_column_note(sd, col["track"]))

@@ -98,6 +98,8 @@ def _tex_cell(c: dict[str, Any]) -> TexRaw:
         sup += st
     if c.get("proxy"):
         sup += r"\ddagger"
+    if c.get("hand"):
+        sup += r"\S"
     return TexRaw(est + (f"$^{{{sup}}}$" if sup else ""))
 
 
@@ -130,7 +132,7 @@ class _HtmlRenderer:
 
     @staticmethod
     def cell(c: dict[str, Any]) -> Markup:
-        sup = c.get("stars", "") + ("‡" if c.get("proxy") else "")
+        sup = c.get("stars", "") + ("‡" if c.get("proxy") else "") + ("§" if c.get("hand") else "")
         m = escape(c.get("est", ""))
         if sup:
             m += Markup("<sup>{}</sup>").format(sup)

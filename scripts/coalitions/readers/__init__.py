@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..schema import TableSchema, write_table
 from ..util import CoalitionsError
-from . import cow, diplomatic, other
+from . import cdb90, cow, diplomatic, iwbd, other
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,19 @@ TABLES: dict[str, TableSpec] = {
                                          diplomatic.SCHEMA),
     "peacesciencer_versions": TableSpec("peacesciencer", "ps_data_version", other.read_ps_versions,
                                         other.PS_VERSIONS_SCHEMA),
+    "cdb90_battles": TableSpec("cdb90", "battles", cdb90.read_battles, cdb90.BATTLES_SCHEMA),
+    "cdb90_belligerents": TableSpec("cdb90", "belligerents", cdb90.read_belligerents, cdb90.BELLIGERENTS_SCHEMA),
+    "cdb90_battle_actors": TableSpec("cdb90", "battle_actors", cdb90.read_battle_actors,
+                                     cdb90.BATTLE_ACTORS_SCHEMA),
+    "cdb90_active_periods": TableSpec("cdb90", "active_periods", cdb90.read_active_periods,
+                                      cdb90.ACTIVE_PERIODS_SCHEMA),
+}
+
+#: tables of optional sources fetched like the authors' archives (``resources/original/<source>/``,
+#: with a status.json): not built by ``clean_table`` (the file may not be there); read with
+#: ``iwbd.load_iwbd`` when the status says it is available
+ARCHIVE_TABLES: dict[str, TableSpec] = {
+    "iwbd_battles": TableSpec("iwbd", "battles", iwbd.read_iwbd, iwbd.IWBD_SCHEMA),
 }
 
 

@@ -40,6 +40,9 @@ from .rebuild_coding import WeisigerCoding
 DATA_RULES = ("censor_case_files", "exclude_sides", "drop_minor", "extension_members")
 #: WeisigerCoding parameters that can also be applied to the original archive (by recoding its data)
 ORIGINAL_APPLICABLE = ("war_ending_exits_as_abandonment", "censor_cases", "exclude_wars", "minor_threshold")
+#: WeisigerCoding parameters of how the rebuild measures foverlap and the battlefield trends
+MEASUREMENT_PARAMS = ("foverlap_source", "front_weighting", "front_gaps", "trend_source", "trend_empty_window",
+                      "ctrend_windows", "trend_windows")
 #: the wars of Weisiger's "withdrawal that results in war termination" recode
 WAR_ENDING_WARS = (22, 28, 155)
 
@@ -138,6 +141,10 @@ def applicability(resolved: Mapping[str, Any], coding: WeisigerCoding, track: st
                 status, note = "no_effect", "the threshold matters only with drop_minor"
             if track == "original" and f.name == "war_ending_exits_as_abandonment" and value:
                 status, note = "no_effect", "the archive already codes these exits as abandonment"
+        elif f.name in MEASUREMENT_PARAMS:
+            status = "not_applicable"
+            note = ("the original archive carries Weisiger's own foverlap and battlefield trends, so this "
+                    "choice of how the rebuild measures them does not apply to it")
         else:
             status = "not_applicable"
             note = ("the original archive has no COW dates or spell structure, so this rule, which "

@@ -698,7 +698,7 @@ def build_extension_periods(members: pd.DataFrame | str | Path, tables: Mapping[
     per["latejoin"] = per["latejoin"].astype(float)
     finish_periods(per, p["exit"], coding)
     # not measurable for these operations: all-missing, as the variables table says
-    for c in [*NOT_AVAILABLE_BASE, *ctrend_names(coding), "pvict", "foverlap", "lnodead", "lnodead2"]:
+    for c in [*NOT_AVAILABLE_BASE, *ctrend_names(coding), "otrend60", "pvict", "foverlap", "lnodead", "lnodead2"]:
         per[c] = np.nan
     cols = ["idvar", "warnum", "ccode", "side", "coalid", "spell", "start", "stop", "warday", "wstart", "wstop",
             "date_from", "date_to", "firstobs", "finalobs", "withdraw", "volunt",
@@ -757,6 +757,9 @@ def extension_variables(coding: WeisigerCoding | None = None,
         "latejoin": ("rebuilt", f"1 if the member entered more than {coding.late_join_days} days after the "
                                 f"operation's start (COW start of war 225 or 227)."),
     }
+    for name in [*ctrend_names(coding), "otrend60"]:
+        overrides[name] = ("not_available", "No dated battles of these operations in the battle data (CDB90 ends "
+                                            "in 1973, IWBD in 2003).")
     for name, (status, note) in overrides.items():
         v.loc[name, "status"] = status
         v.loc[name, "note"] = note

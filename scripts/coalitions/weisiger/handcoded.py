@@ -889,8 +889,9 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     missing = pd.DataFrame(reasons, columns=MISSING_COLUMNS).drop_duplicates(["idvar", "start", "variable"])
     # cuts where nothing changed are merged again (a record boundary is a real change)
     from .rebuild import TIME_VARYING
+    from .battle_periods import trend_term
 
-    merged = merge_unchanged(per, [*TIME_VARYING, *HANDCODED_TIME_VARYING])
+    merged = merge_unchanged(per, [*TIME_VARYING, *HANDCODED_TIME_VARYING, *(c for c in per.columns if trend_term(c))])
     if len(merged) < len(per):
         keep = set(zip(merged["idvar"], merged["start"]))
         missing = missing[[k in keep for k in zip(missing["idvar"], missing["start"])]].reset_index(drop=True)

@@ -60,7 +60,7 @@ _EVENT = "_event"
 
 ESTIMATE_COLUMNS = [
     "model_id", "table", "column", "term", "label", "estimate", "std_error", "statistic", "p_value",
-    "conf_low", "conf_high", "hazard_ratio", "proxy", "key_term", "variant", "track", "coding", "hand_coded",
+    "conf_low", "conf_high", "hazard_ratio", "proxy", "key_term", "variant", "track", "coding", "hand_coded", "measure",
 ]
 FIT_COLUMNS = [
     "model_id", "table", "column", "estimator", "status", "message", "n_obs", "n_subjects", "n_failures",
@@ -93,6 +93,8 @@ ESTIMATES_SCHEMA = TableSchema(
         "track": Col("str", nullable=False),
         "coding": Col("str", nullable=False),
         "hand_coded": Col("bool", nullable=False),
+        "measure": Col("str", nullable=False, description="the term's status in the track's variables table "
+                                                          "(rebuilt, hand_coded, proxy, original; empty if none)"),
     },
     key=("track", "coding", "model_id", "variant", "term"),
     min_rows=0,
@@ -319,14 +321,48 @@ def _variants(prep: "_Prepared", spec: ModelSpec, feasible: bool) -> list[tuple[
     """(variant, spec, unavailable variables, dropped covariates) to estimate for one model."""
     missing = prep.unavailable(spec.variables)
     out = [("as_published", spec, missing, [])]
-    if feasible and missing and spec.sweep is None:  # a sweep without its swept variable is meaningless
+    if feasible and missing:
         names = prep.unavailable_names(spec.variables)
         drop = [v for v in names if v in spec.covariates]
+        if spec.sweep is not None and any(k in drop for k in spec.key_terms):
+            return out  # a sweep without its swept variable is meaningless
         blocking = [v for v in names if v not in spec.covariates]  # outcome, sample or cluster variable
         reduced = _feasible_spec(spec, drop) if drop and not blocking else None
         if reduced is not None:
             out.append(("feasible", reduced, [], drop))
     return out
+
+
+class _WindowData:
+    """The prepared data of a model: the periods as given, or (a model using a trend window the periods
+    lack) a copy with that window attached and its records split at the window's steps (the last one
+    is kept, so the models of one window share it)."""
+
+    def __init__(self, periods: pd.DataFrame, variables: pd.DataFrame | None, steps: pd.DataFrame | None,
+                 base: _Prepared):
+        self.periods, self.variables, self.base = periods, variables, base
+        self.index = None
+        if steps is not None and len(steps):
+            from .battle_periods import StepIndex
+
+            self.index = StepIndex(steps)
+        self._key: tuple[str, ...] | None = None
+        self._prep: _Prepared | None = None
+
+    def prepared(self, spec: ModelSpec) -> _Prepared:
+        from .battle_periods import attach_terms, trend_term
+
+        need = tuple(sorted(v for v in spec.variables if trend_term(v) and v not in self.periods.columns))
+        if not need or self.index is None:
+            return self.base
+        if need != self._key:
+            prep = _Prepared(attach_terms(self.periods, self.index, need), self.variables)
+            for v in need:  # built as ctrend60 / otrend60 are
+                ref = prep.status.get(f"{trend_term(v)[0]}60")
+                if ref is not None:
+                    prep.status.setdefault(v, ref)
+            self._key, self._prep = need, prep
+        return self._prep
 
 
 def run_models(
@@ -339,6 +375,7 @@ def run_models(
     feasible: bool = False,
     must_use: tuple[str, np.ndarray] | None = None,
     dropped_out: list | None = None,
+    trend_steps: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Estimate every model of ``specs`` on one track's periods.
 
@@ -364,6 +401,11 @@ def run_models(
     marked like proxies: ``estimates.hand_coded`` and ``fits.hand_coded``. ``fits.n_failures_lost``
     counts the exits a model lost to missing values.
 
+    ``trend_steps`` (rebuilt track: the battlefield trends of every window, see
+    coalitions.weisiger.battle_periods): a model using a trend window that the periods lack (the
+    Fig. 5 sweep's ``ctrendK``) is estimated on a copy of the periods with that column attached and
+    the records split at its steps only; its status in ``variables`` is that of ``ctrend60``.
+
     Returns ``(estimates, fits)`` with columns :data:`ESTIMATE_COLUMNS` and :data:`FIT_COLUMNS`;
     every model in ``specs`` has a row in ``fits`` and one row per term in ``estimates``.
     """
@@ -373,10 +415,12 @@ def run_models(
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise CoalitionsError(f"run_models: duplicate model id(s) {dup}")
-    prep = _Prepared(periods, variables)
+    base_prep = _Prepared(periods, variables)
+    window_prep = _WindowData(periods, variables, trend_steps, base_prep)
     est_parts: list[pd.DataFrame] = []
     fit_rows: list[dict] = []
     for published in specs:
+        prep = window_prep.prepared(published)
         for variant, spec, missing, dropped in _variants(prep, published, feasible):
             proxies = prep.proxies(spec.variables)
             if missing:
@@ -390,6 +434,8 @@ def run_models(
                         # a term that perfectly separates exits cannot be estimated: drop it, say so
                         sep = list(fit["infinite"])
                         reduced = _feasible_spec(spec, sep)
+                        if spec.sweep is not None and any(k in sep for k in spec.key_terms):
+                            reduced = None  # a sweep without its swept variable is meaningless
                         if reduced is not None:
                             spec = reduced
                             dropped = dropped + [f"{v} (separation)" for v in sep]
@@ -409,6 +455,7 @@ def run_models(
             tidy["proxy"] = tidy["term"].isin(proxies)
             hand = prep.hand_coded(spec.variables)
             tidy["hand_coded"] = tidy["term"].isin(hand)
+            tidy["measure"] = [prep.status.get(t, "") for t in tidy["term"]]
             tidy["key_term"] = tidy["term"].isin(spec.key_terms)
             tidy["variant"] = variant
             tidy["track"] = track

@@ -46,6 +46,10 @@ from ..util import LOG, CoalitionsError
 from .rebuild_cases import NOT_EXITS, WAR_ENDING_EXITS, load_cases, validate_cases
 from .rebuild_coding import CensorCase, WeisigerCoding
 from .rebuild_sources import alliance_lookup, coalition_history, cow_to_gw, nearest_fill
+from .battle_periods import (StepIndex, build_steps, period_windows, step_boundaries, step_values, trend_source_used,
+                             trend_term)
+from .trends import METHOD_NOTE
+from .fronts import FRONTS, check_fronts, front_boundaries, front_overlap, fronts_coverage
 
 __all__ = [
     "WeisigerCoding", "CensorCase", "RebuiltData", "build_participants", "build_periods", "build_rebuilt",
@@ -76,7 +80,7 @@ _EXIT_REASONS_1 = {"exit_before_side_end", "side_change", "war_ending_exit (case
 TIME_VARYING = ("foverlap", "pvict", "imptce", "contribpc", "recexit", "recexit2", "demdum", "polity2",
                 "newlead", "cooppc", "actdum", "actpc", "cinc", "milper")
 #: Weisiger variables that public data cannot give (all-missing columns of the periods table)
-NOT_AVAILABLE_BASE = ("volunt", "otrend60", "sepdum", "seppc", "intdum", "terraim", "regaim")
+NOT_AVAILABLE_BASE = ("volunt", "sepdum", "seppc", "intdum", "terraim", "regaim")
 
 
 def ctrend_names(coding: WeisigerCoding) -> list[str]:
@@ -87,8 +91,11 @@ def ctrend_names(coding: WeisigerCoding) -> list[str]:
 def required_tables(coding: WeisigerCoding | None = None) -> list[str]:
     """The clean source tables (``results/sources/<name>.parquet``) the rebuild reads."""
     coding = coding or WeisigerCoding()
-    return ["cow_war_participants", coding.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year",
-            *(["polity5"] if coding.polity_table != "polity5" else [])]  # polity5: Polity's -66/-77/-88 codes
+    from .battle_periods import trend_tables
+
+    tables = ["cow_war_participants", coding.nmc_table, coding.polity_table, "archigos_leaders", "atop_dyad_year",
+              *(["polity5"] if coding.polity_table != "polity5" else [])]  # polity5: Polity's -66/-77/-88 codes
+    return tables + [t for t in trend_tables(coding) if t not in tables]
 
 
 def _table(tables: Mapping[str, pd.DataFrame], name: str, why: str) -> pd.DataFrame:
@@ -308,6 +315,8 @@ class _Context:
     leaders: dict[int, tuple[np.ndarray, np.ndarray]]  # gwcode -> (start, end) as datetime64[D]
     allied: set[tuple[int, int, int]]
     history: dict[tuple[int, int], pd.Timestamp]
+    fronts: pd.DataFrame | None = None  # checked front rows (coalitions.weisiger.fronts.check_fronts)
+    trends: StepIndex | None = None  # battlefield trends of the period windows (battle_periods)
 
 
 def _grid(frame: pd.DataFrame, col: str, codes: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -356,6 +365,14 @@ def _war_periods(u: pd.DataFrame, ctx: _Context, coding: WeisigerCoding) -> pd.D
         b.update(inside.tolist())
         if coding.newlead_window_days is not None:
             b.update((st + coding.newlead_window_days).tolist())
+    war_fronts = None
+    if coding.foverlap_source == "fronts" and ctx.fronts is not None:
+        war_fronts = ctx.fronts[ctx.fronts["warnum"] == u["warnum"].iloc[0]]
+        b.update(front_boundaries(war_fronts, ws))
+    idvars = [int(i) if pd.notna(i) else None for i in u["idvar"]]
+    windows = period_windows(coding)
+    if ctx.trends is not None:
+        b.update(step_boundaries(ctx.trends, [i for i in idvars if i is not None], windows, ws))
     B = np.array(sorted(x for x in b if 0 <= x <= last + 1), dtype=np.int64)
     s0, s1 = B[:-1], B[1:]
     S = len(s0)
@@ -390,6 +407,14 @@ def _war_periods(u: pd.DataFrame, ctx: _Context, coding: WeisigerCoding) -> pd.D
     cnt = np.einsum("mj,js,jr->mrs", partf, actf, has)
     shared = ((cnt > 0) & (has[:, :, None] > 0)).sum(axis=1)
     foverlap = shared / has.sum(axis=1)[:, None]
+    if coding.foverlap_source == "fronts":  # Weisiger's measure, from the sourced front file
+        foverlap = front_overlap(war_fronts, ws, cc, side, s0, coding.front_weighting)
+        if coding.front_gaps == "carry":  # days without an active front: the nearest earlier (else first) value
+            foverlap = pd.DataFrame(foverlap).ffill(axis=1).bfill(axis=1).to_numpy()
+    trend_cols = {f"ctrend{k}": step_values(ctx.trends, idvars, k, "ctrend", ws, s0) for k in windows
+                  if ctx.trends is not None and f"ctrend{k}" in ctrend_names(coding)}
+    if ctx.trends is not None:
+        trend_cols["otrend60"] = step_values(ctx.trends, idvars, 60, "otrend", ws, s0)
 
     # coalition history: partners it fought alongside in an earlier COW war
     C = np.array([[ctx.history.get((int(a), int(c)), pd.Timestamp.max) < ws for c in cc] for a in cc], dtype=float)
@@ -438,6 +463,7 @@ def _war_periods(u: pd.DataFrame, ctx: _Context, coding: WeisigerCoding) -> pd.D
             "demdum": demdum[m, sel], "polity2": polity2[m, sel], "newlead": newlead[m, sel],
             "cooppc": cooppc[m, sel], "actdum": actdum[m, sel], "actpc": actpc[m, sel],
             "cinc": cinc[m, sel], "milper": milper[m, sel],
+            **{k: v[m, sel] for k, v in trend_cols.items()},
         }))
     out = pd.concat(pieces, ignore_index=True)
     out["war_start_date"] = ws
@@ -453,7 +479,7 @@ def _collapse(df: pd.DataFrame) -> pd.DataFrame:
     first = df["idvar"].ne(df["idvar"].shift())
     second = (~first) & first.shift(fill_value=False)
     change = pd.Series(False, index=df.index)
-    for c in TIME_VARYING:
+    for c in [*TIME_VARYING, *(c for c in df.columns if trend_term(c))]:
         a, prev = df[c], df[c].shift()
         change |= ~((a == prev) | (a.isna() & prev.isna()))
     new = first | second | change
@@ -495,7 +521,8 @@ def finish_periods(per: pd.DataFrame, exits: pd.Series, coding: WeisigerCoding) 
         per[c] = per[c].astype("int64")
 
 def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame,
-                  coding: WeisigerCoding) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  coding: WeisigerCoding, fronts: pd.DataFrame | None = None,
+                  trends: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counting-process participant periods and the variables table.
 
     Each record covers the days ``(start, stop]`` of analysis time (see ``coding.time_origin``;
@@ -503,6 +530,11 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
     the calendar days covered). Covariates are those of the record's days; a record ends only where
     one of them changes. ``withdraw`` is 1 on the last record of a unit whose participation ended in
     an exit. See :func:`variables_table` for how each variable is built.
+
+    ``fronts``: the front file (coalitions.weisiger.fronts; needed when ``foverlap_source`` is
+    ``"fronts"``), checked here against the participants' wars. ``trends``: the battlefield trend steps
+    of the period windows (coalitions.weisiger.battle_periods.build_steps); built from ``tables`` when
+    not given.
     """
     war = _war_table(tables)
     units = _units(war, coding)
@@ -535,6 +567,15 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
     ctx = _Context(nmc=nmc_f.set_index(["ccode", "year"]), polity=pol.set_index(["ccode", "year"]),
                    leaders=leaders, allied=alliance_lookup(atop, units["ccode"].unique()),
                    history=coalition_history(war))
+    if coding.foverlap_source == "fronts":
+        if fronts is None:
+            raise CoalitionsError(f"rebuilt Weisiger periods: foverlap_source is 'fronts' but the front file "
+                                  f"config/cases/{FRONTS}.csv was not given; add it or use foverlap_source: theatre")
+        wars = participants["warnum"].unique()
+        ctx.fronts, _ = check_fronts(fronts[fronts["warnum"].isin(wars)], war, participants, coding.exclude_wars)
+    if trends is None:
+        trends, _ = build_steps(tables, participants, coding, period_windows(coding))
+    ctx.trends = StepIndex(trends[trends["window"].isin(period_windows(coding))])
 
     raw = pd.concat([_war_periods(g, ctx, coding) for _, g in units.groupby("warnum", sort=True)],
                     ignore_index=True)
@@ -552,15 +593,16 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
         per["lnodead2"] = np.where(tpop > 0, np.log((deaths + 1.0) / (tpop * 1000.0)), np.nan)
     per["latejoin"] = per["latejoin"].astype(float)
     finish_periods(per, part["exit"], coding)
-    for c in [*NOT_AVAILABLE_BASE, *ctrend_names(coding)]:
-        per[c] = np.nan
+    for c in [*NOT_AVAILABLE_BASE, *ctrend_names(coding), "otrend60"]:
+        if c not in per.columns:
+            per[c] = np.nan
     cols = ["idvar", "warnum", "ccode", "side", "coalid", "spell", "start", "stop", "warday", "wstart", "wstop",
             "date_from", "date_to", "firstobs", "finalobs", "withdraw", "volunt",
             "foverlap", *ctrend_names(coding), "otrend60", "pvict", "imptce", "contribpc", "minor", "recexit",
             "recexit2", "demdum", "polity2", "newlead", "sepdum", "seppc", "actdum", "actpc", "intdum", "cooppc",
             "lnodead", "lnodead2", "latejoin", "terraim", "regaim", "cinc", "milper"]
     per = per[cols].sort_values(["warnum", "coalid", "idvar", "start"], kind="stable").reset_index(drop=True)
-    return per, variables_table(coding)
+    return per, variables_table(coding, trend_source_used(tables, coding))
 
 
 # ================================================================================================
@@ -579,8 +621,51 @@ _LABELS = {
 }
 
 
-def variables_table(coding: WeisigerCoding) -> pd.DataFrame:
-    """For every Weisiger variable: rebuilt / proxy / not_available, with how it was built or why not."""
+def _foverlap_row(c: WeisigerCoding) -> tuple[str, str, str]:
+    if c.foverlap_source == "theatre":
+        return ("foverlap", "proxy", "Theatre proxy, not Weisiger's front-level measure: share of the participant's "
+                                     "COW WhereFought regions in which at least one active partner also fought (0 "
+                                     "when alone).")
+    w = ("weighted by the participant's force shares where the file gives one for every active front of the day, "
+         "else equally" if c.front_weighting == "share" else "fronts weighted equally")
+    return ("foverlap", "hand_coded", f"Weisiger's Common Front from the sourced front file "
+                                      f"config/cases/{FRONTS}.csv (one row per participant, front and spell, each with "
+                                      f"its source): on each day the share of the participant's active fronts on which "
+                                      f"another member of its side is also active ({w}); "
+                                      + ("a day on which the file gives it no front takes the value of its nearest "
+                                         "earlier front day (its first before any)" if c.front_gaps == "carry" else
+                                         "missing on days the file gives it no front")
+                                      + " (see fronts_coverage.csv).")
+
+
+_TREND_SOURCES = {"cdb90": "CDB90 (CAA/HERO battles, Arnold's tidy edition)",
+                  "iwbd": "IWBD (Min 2021, Interstate War Battle Dataset)"}
+
+
+def _trend_row(c: WeisigerCoding, name: str, used: str | None = None) -> tuple[str, str, str]:
+    kind, k = trend_term(name)
+    used = used or c.trend_source
+    src = _TREND_SOURCES[used] + (" (IWBD was asked for but could not be obtained)" if used != c.trend_source
+                                  else "")
+    share = METHOD_NOTE[used].rstrip(".")
+    who = ("The coalition's (all members of the participant's side)" if kind == "ctrend"
+           else "The participant's own (its own battles)")
+    empty = ("a window without battles is missing" if c.trend_empty_window == "missing"
+             else "a window without battles counts as no change (0)")
+    status = "rebuilt" if used == "cdb90" else "proxy"
+    extra = (" The other windows of the Fig. 5 sweep (ctrend15-ctrend120) are built the same way and attached "
+             "to the model that uses them (records split at that window's steps)." if name == "ctrend60" else "")
+    return (name, status, f"{who} battlefield trend over {k} days from {src}: the loss share in the window minus "
+                          f"the same share in the {k} days before (positive = worsening); {empty}. {share}. Covers "
+                          f"only the wars and states with dated battles in the source (see trends_coverage.csv)."
+                          f"{extra}")
+
+
+def variables_table(coding: WeisigerCoding, trend_source: str | None = None) -> pd.DataFrame:
+    """For every Weisiger variable: rebuilt / proxy / not_available, with how it was built or why not.
+
+    ``trend_source``: the battle source the trends were built from when it is not the coding's (IWBD
+    asked for but not obtained)."""
     c = coding
     nmc = {"cow_nmc5": "NMC 5.0", "cow_nmc6": "NMC 6.0", "cow_nmc7": "NMC 7.0"}[c.nmc_table]
     pol = "peacesciencer's COW-coded Polity polity2" if c.polity_table == "democracy_state_year" else "Polity5"
@@ -591,15 +676,12 @@ def variables_table(coding: WeisigerCoding) -> pd.DataFrame:
                                 "files (see participants.exit_reason); on the participant's last record only."),
         ("volunt", "not_available", "Needs a hand-coded flag for exits forced by conquest or defeat, which no "
                                     "public dataset gives."),
-        ("foverlap", "proxy", "Theatre proxy, not Weisiger's front-level measure: share of the participant's COW "
-                              "WhereFought regions in which at least one active partner also fought (0 when alone)."),
+        _foverlap_row(c),
     ]
     for name in ctrend_names(c):
-        rows.append((name, "not_available", f"Coalition battlefield trend over {name[6:]} days needs dated "
-                                            f"battle-by-battle casualties, which public data do not give."))
+        rows.append(_trend_row(c, name, trend_source))
     rows += [
-        ("otrend60", "not_available", "Own battlefield trend needs dated battle-by-battle casualties, which "
-                                      "public data do not give."),
+        _trend_row(c, "otrend60", trend_source),
         ("pvict", "rebuilt", f"Coalition's share of the summed CINC ({nmc}) of the active members of both sides, "
                              f"by calendar year; changes when a member of either side joins or leaves."),
         ("imptce", "rebuilt", f"Participant's CINC ({nmc}) share of its coalition's active members, by year."),
@@ -742,6 +824,10 @@ class RebuiltData:
     variables: pd.DataFrame
     coding: WeisigerCoding
     missing: pd.DataFrame | None = None  # why a model variable is missing, per record (handcoded.MISSING_COLUMNS)
+    fronts_coverage: pd.DataFrame | None = None  # per unit: fronts, days covered, flags, mean foverlap
+    fronts_flags: pd.DataFrame | None = None  # front-file lines a reader should check
+    trend_steps: pd.DataFrame | None = None  # battlefield trends of the period windows
+    trend_coverage: pd.DataFrame | None = None  # per war: days with battle data
 
 
 def build_rebuilt(tables: Mapping[str, pd.DataFrame], coding: WeisigerCoding,
@@ -749,7 +835,16 @@ def build_rebuilt(tables: Mapping[str, pd.DataFrame], coding: WeisigerCoding,
     """Participants, periods and the variables table, each validated against its schema."""
     t0 = time.perf_counter()
     participants = build_participants(tables, coding, cases)
-    periods, variables = build_periods(tables, participants, coding)
+    fronts = cases.get(FRONTS)
+    rows = flags = None
+    if fronts is not None:  # strict: every row must be a participant of the rebuilt sample
+        rows, flags = check_fronts(fronts, _war_table(tables), participants, coding.exclude_wars)
+        for f in flags.itertuples(index=False):
+            LOG.warning("%s line %d: %s (%s)", FRONTS, f.line, f.flag, f.detail)
+    steps, trend_cov = build_steps(tables, participants, coding, period_windows(coding))
+    periods, variables = build_periods(tables, participants, coding, fronts=fronts, trends=steps)
+    cov = fronts_coverage(rows, participants, periods, flags)
+    participants = participants.merge(cov[["idvar", "fronts", "foverlap_mean"]], on="idvar", how="left")
     # ---- hand-coded variables and the missing-data rules (coalitions.weisiger.handcoded) ----
     from .handcoded import apply_handcoded
 
@@ -762,7 +857,8 @@ def build_rebuilt(tables: Mapping[str, pd.DataFrame], coding: WeisigerCoding,
     missing = [v for v in variables["column"] if v not in periods.columns]
     if missing:
         raise CoalitionsError(f"rebuilt Weisiger periods lack the variable column(s) {missing}")
-    data = RebuiltData(participants, periods, variables, coding, why_missing)
+    data = RebuiltData(participants, periods, variables, coding, missing=why_missing, fronts_coverage=cov,
+                       fronts_flags=flags, trend_steps=steps, trend_coverage=trend_cov)
     LOG.info("rebuilt Weisiger data in %.1f s: %s", time.perf_counter() - t0, summarise(data))
     return data
 

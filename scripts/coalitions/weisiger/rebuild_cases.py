@@ -16,6 +16,10 @@ so a reader can check each decision. Two files are known to the rebuild:
     fighting (their forces fought on under a partner's command after their state merged into it).
     Columns: warnum, ccode, side, reason, description, source.
 
+``weisiger_fronts.csv``
+    The fronts of every participant, one row per participant x front x spell, from which
+    ``foverlap`` is computed: read and checked by :mod:`coalitions.weisiger.fronts`.
+
 The hand-coded variables' files (``weisiger_voluntary``, ``weisiger_separate_peace``,
 ``weisiger_leaders``, ``weisiger_integrated_command``, ``weisiger_war_aims``) are read and validated
 by :mod:`coalitions.weisiger.handcoded`. Any other ``weisiger_*.csv`` file must at least have warnum,
@@ -31,6 +35,7 @@ from typing import Mapping
 import pandas as pd
 
 from ..util import CoalitionsError
+from .fronts import FRONTS, read_fronts, validate_fronts
 
 WAR_ENDING_EXITS = "weisiger_war_ending_exits"
 NOT_EXITS = "weisiger_not_exits"
@@ -162,6 +167,9 @@ def load_cases(folder: str | os.PathLike,
 
     out: dict[str, pd.DataFrame] = {}
     for path in sorted(folder.glob("weisiger_*.csv")):
+        if path.stem == FRONTS:  # many rows per participant: its own format and checks
+            out[path.stem] = read_fronts(path)
+            continue
         if path.stem in HANDCODED_FILES:
             if war_participants is None:
                 raise CoalitionsError(f"{path}: the hand-coded case files are validated against the COW war data; "
@@ -189,6 +197,8 @@ def validate_cases(cases: Mapping[str, pd.DataFrame], war: pd.DataFrame) -> dict
             out[name] = df if typed else validate_handcoded(df, name, f"case table '{name}'", war)
         elif name == "conquest_exits":
             out[name] = df
+        elif name == FRONTS:  # checked against the rebuilt sample when the periods are built
+            out[name] = df if "line" in df.columns else validate_fronts(df, f"case table '{name}'")
         else:
             out[name] = validate_case_table(df, name, f"case table '{name}'", war)
     return out

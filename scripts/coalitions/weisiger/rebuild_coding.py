@@ -22,6 +22,11 @@ POLITY_TABLES = ("democracy_state_year", "polity5")
 VOLUNT_DEFAULTS = ("voluntary", "forced", "missing", "error")
 POLITY_GAPS = ("carry_last", "missing")
 POLITY_UNLISTED = ("nondemocracy", "missing")
+FOVERLAP_SOURCES = ("fronts", "theatre")
+FRONT_WEIGHTINGS = ("share", "equal")
+FRONT_GAPS = ("carry", "missing")
+TREND_SOURCES = ("cdb90", "iwbd")
+TREND_EMPTY_WINDOWS = ("missing", "no_change")
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,6 @@ class WeisigerCoding:
     polity_table
         ``"democracy_state_year"`` (peacesciencer's polity2 keyed by COW codes, fewer gaps for
         Austria-Hungary and Serbia) or ``"polity5"`` (Polity's own country codes).
-    ctrend_windows
-        Windows of the (not rebuildable) ``ctrendK`` columns kept as all-missing placeholders.
 
     Hand-coded variables and missing source data (:mod:`coalitions.weisiger.handcoded`)
     -----------------------------------------------------------------------------------
@@ -133,6 +136,29 @@ class WeisigerCoding:
         Archigos has short interregna between two leaders (France between Reynaud and Petain, 12-16
         June 1940): in a gap of at most this many days, where the leaders file has no leader
         either, the outgoing leader counts until the next one takes office (0: leave them missing).
+    foverlap_source, front_weighting
+        ``foverlap`` (Common Front) from the sourced front file ``config/cases/weisiger_fronts.csv``
+        (``"fronts"``, default: Weisiger's definition, the weighted share of the participant's active
+        fronts on which a partner is also active, day by day) or from the COW WhereFought theatre
+        proxy (``"theatre"``: share of its regions in which an active partner also fought).
+        ``front_weighting``: ``"share"`` weights the fronts by the file's force shares where every
+        active front of the day has one (equal weights otherwise); ``"equal"`` always weights them
+        equally (see coalitions.weisiger.fronts). ``front_gaps``: a day of the participation on which
+        the file gives the participant no active front (a lull; the days between its last fighting
+        and its formal exit, when the sources date them apart) takes the value of its nearest earlier
+        front day, or of its first one before any (``"carry"``, default: its forces stay where they
+        were; else the exits that end such a gap would be lost to every model with foverlap), or
+        stays missing (``"missing"``).
+    trend_source, trend_empty_window, ctrend_windows, trend_windows
+        ``ctrendK``/``otrend60`` from dated battles (coalitions.weisiger.trends): ``"cdb90"`` (the
+        CAA/HERO battles with casualties; loss share = own casualties over both sides') or ``"iwbd"``
+        (Min 2021; loss share = share of battles lost). ``trend_empty_window``: what a window without
+        battles gets: ``"no_change"`` (default; a trend of 0, so that the many wars and days without
+        dated battles stay in the sample, as in the other models) or ``"missing"``. ``ctrend_windows``: the windows
+        whose ``ctrendK`` columns are in the periods table (each with its own record boundaries;
+        ctrend60 always); ``trend_windows``: the windows of the trend file (``trends.parquet``) from
+        which a model using another window (the Fig. 5 sweep, 15-120 days) gets its ``ctrendK``,
+        its records split at that window's steps only.
     """
 
     exit_tolerance_days: int = 0
@@ -155,7 +181,13 @@ class WeisigerCoding:
     nmc_table: str = "cow_nmc5"
     nmc_fill_years: int = 5
     polity_table: str = "democracy_state_year"
-    ctrend_windows: tuple[int, ...] = (15, 30, 45, 60, 75, 90, 105, 120)
+    foverlap_source: str = "fronts"
+    front_weighting: str = "share"
+    front_gaps: str = "carry"
+    trend_source: str = "cdb90"
+    trend_empty_window: str = "no_change"
+    ctrend_windows: tuple[int, ...] = (60,)
+    trend_windows: tuple[int, ...] = tuple(range(15, 121))
     censor_cases: tuple[CensorCase, ...] = field(default_factory=tuple)
     exclude_wars: tuple[int, ...] = field(default_factory=tuple)
     volunt_default: str = "voluntary"
@@ -197,6 +229,7 @@ class WeisigerCoding:
         d["censor_cases"] = [dict(c) for c in d["censor_cases"]]
         d["exclude_wars"] = list(self.exclude_wars)
         d["ctrend_windows"] = list(self.ctrend_windows)
+        d["trend_windows"] = list(self.trend_windows)
         return d
 
 
@@ -230,11 +263,12 @@ def _convert(key: str, value: Any, origin: str) -> Any:
             raise CoalitionsError(f"{where} must be a number, got {value!r}")
         return float(value)
     if key in ("second_spells", "time_origin", "newlead_reference", "nmc_table", "polity_table", "volunt_default",
-               "polity_gaps", "polity_unlisted"):
+               "polity_gaps", "polity_unlisted", "foverlap_source", "front_weighting", "front_gaps", "trend_source",
+               "trend_empty_window"):
         if not isinstance(value, str):
             raise CoalitionsError(f"{where} must be a string, got {value!r}")
         return value
-    if key == "ctrend_windows":
+    if key in ("ctrend_windows", "trend_windows"):
         if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
             raise CoalitionsError(f"{where} must be a list of whole numbers of days, got {value!r}")
         return tuple(value)
@@ -288,11 +322,16 @@ def _check(c: WeisigerCoding, origin: str) -> None:
     for key, allowed in (("second_spells", SECOND_SPELLS), ("time_origin", TIME_ORIGINS),
                          ("newlead_reference", NEWLEAD_REFERENCES), ("nmc_table", NMC_TABLES),
                          ("polity_table", POLITY_TABLES), ("volunt_default", VOLUNT_DEFAULTS),
-                         ("polity_gaps", POLITY_GAPS), ("polity_unlisted", POLITY_UNLISTED)):
+                         ("polity_gaps", POLITY_GAPS), ("polity_unlisted", POLITY_UNLISTED),
+                         ("foverlap_source", FOVERLAP_SOURCES),
+                         ("front_weighting", FRONT_WEIGHTINGS), ("front_gaps", FRONT_GAPS),
+                         ("trend_source", TREND_SOURCES),
+                         ("trend_empty_window", TREND_EMPTY_WINDOWS)):
         if getattr(c, key) not in allowed:
             raise bad(key, f"must be one of {list(allowed)}")
-    if any(w < 1 for w in c.ctrend_windows):
-        raise bad("ctrend_windows", "must be positive numbers of days")
+    for key in ("ctrend_windows", "trend_windows"):
+        if any(w < 1 for w in getattr(c, key)):
+            raise bad(key, "must be positive numbers of days")
     for i, case in enumerate(c.censor_cases):
         if case.side not in (1, 2):
             raise CoalitionsError(f"{origin}: parameter 'censor_cases[{i}]' side must be 1 or 2, got {case.side}")
