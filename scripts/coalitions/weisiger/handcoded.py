@@ -1023,7 +1023,10 @@ def dropped_table(periods: pd.DataFrame, drops: list, why: pd.DataFrame | None,
     d = d[d["variable"].notna() & (d["variable"] != "")]
     cols = [c for c in ("idvar", "warnum", "ccode", "side", "date_from", "date_to", "start", "stop", "withdraw")
             if c in periods.columns]
-    rec = periods.reset_index(drop=True)[cols].iloc[d["row"].to_numpy()].reset_index(drop=True)
+    if all(c in d.columns for c in cols):  # run_models gives the records (rows of the data each model used)
+        rec = d[cols].reset_index(drop=True)
+    else:
+        rec = periods.reset_index(drop=True)[cols].iloc[d["row"].to_numpy()].reset_index(drop=True)
     out = pd.concat([d[["model_id", "variant", "variable"]].reset_index(drop=True), rec], axis=1)
     reason = pd.Series([None] * len(out), dtype=object)
     if why is not None and len(why):

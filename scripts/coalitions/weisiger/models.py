@@ -333,6 +333,10 @@ def _variants(prep: "_Prepared", spec: ModelSpec, feasible: bool) -> list[tuple[
     return out
 
 
+#: the columns that identify a record dropped by a model (dropped.csv)
+DROPPED_RECORD_COLUMNS = ("idvar", "warnum", "ccode", "side", "date_from", "date_to", "start", "stop", "withdraw")
+
+
 class _WindowData:
     """The prepared data of a model: the periods as given, or (a model using a trend window the periods
     lack) a copy with that window attached and its records split at the window's steps (the last one
@@ -473,8 +477,12 @@ def run_models(
             if dropped_out is not None and fit.get("lost") is not None and fit["lost"].any():
                 rows = np.nonzero(fit["lost"])[0]
                 miss = [", ".join(c for c in fit["cols"] if np.isnan(prep.array(c)[r])) for r in rows]
-                dropped_out.append(pd.DataFrame({"model_id": spec.id, "variant": variant, "row": rows,
-                                                 "variables": miss}))
+                # the records themselves (a model using a sweep window runs on a copy of the periods split
+                # at that window's steps, whose rows are not the periods' rows)
+                ids = [c for c in DROPPED_RECORD_COLUMNS if c in prep.df.columns]
+                rec = prep.df[ids].iloc[rows].reset_index(drop=True)
+                dropped_out.append(pd.concat([pd.DataFrame({"model_id": spec.id, "variant": variant, "row": rows,
+                                                            "variables": miss}), rec], axis=1))
     estimates = (pd.concat(est_parts, ignore_index=True) if est_parts
                  else pd.DataFrame({c: pd.Series(dtype=object) for c in ESTIMATE_COLUMNS}))
     for c in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "hazard_ratio"):
