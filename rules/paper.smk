@@ -16,7 +16,7 @@ rule paper:
         participants=expand("results/{coding}/weisiger/rebuilt/participants.csv", coding=WEISIGER_CODINGS),
         henke_datasets=expand("results/{coding}/henke/rebuilt/dataset.csv", coding=HENKE_CODINGS),
         henke_cases=sorted(str(p) for p in Path("config/cases").glob("henke_*.csv")),
-        multiverse_config="config/multiverse.yaml",
+        multiverse_config=MULTIVERSE_FILE,
     output:
         **PAPER_OUTPUTS,
     params:

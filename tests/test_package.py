@@ -3,7 +3,10 @@
 The slow test builds the whole workflow in a scratch copy against the mirror, writes the package,
 unzips it into an empty folder, runs the one command its README gives (Snakemake with the mirror),
 and checks that every shipped output (tables, figures, LaTeX, HTML, PDF) is reproduced byte for byte.
-That is also the determinism check of two clean builds on the real data.
+That is also the determinism check of two clean builds on the real data. Both builds use the small
+multiverse (config/multiverse_quick.yaml, 8 universes per study) so that the suite stays well inside CI's
+time: the full cross is the same code on more universes, and tests/test_multiverse_shards.py checks that
+its results do not depend on how it is split into jobs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import pytest
 
 from coalitions.fetch import safe_extract_all
 from helpers.workflow import copy_workflow
+
+#: the small multiverse of both builds (see the module docstring)
+QUICK = "multiverse_file=config/multiverse_quick.yaml"
 
 SSDE_HEADINGS = [
     "## Overview",
@@ -45,7 +51,7 @@ def _run(workdir: Path, *args: str, timeout: float = 1800) -> subprocess.Complet
 @pytest.fixture(scope="module")
 def package(root, mirror, tmp_path_factory) -> Path:
     work = copy_workflow(root, tmp_path_factory.mktemp("build"))
-    _run(work, "package", "--cores", "2", "--config", f"mirror={mirror}")
+    _run(work, "package", "--cores", "2", "--config", f"mirror={mirror}", QUICK)
     return work / "results" / "replication-package.zip"
 
 
@@ -85,7 +91,7 @@ def test_package_rebuilds_byte_for_byte_from_an_empty_folder(package, mirror, tm
     shipped = sorted(p for p in (target / "outputs").rglob("*") if p.is_file())
     assert shipped
     # the one command of the package README (after its environment is set up)
-    _run(target, "--cores", "2", "--config", f"mirror={mirror}")
+    _run(target, "--cores", "2", "--config", f"mirror={mirror}", QUICK)
     differ, missing = [], []
     for p in shipped:
         rel = p.relative_to(target / "outputs")
