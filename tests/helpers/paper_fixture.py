@@ -265,6 +265,8 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
     _json(archives / "henke2017" / "status.json", {
         "available": False, "reason": UNAVAILABLE_REASON, "dataset_doi": "doi:10.7910/DVN/ZAPWHZ",
         "source": "henke2017", "title": "Henke (2017) replication archive", "files": {}})
+    _json(archives / "iwbd" / "status.json", {
+        "available": False, "reason": UNAVAILABLE_REASON, "source": "iwbd", "files": {}})
     _json(provenance / "cow_interstate_war_v4.0" / "Inter-StateWarData_v4.0.csv.json", {
         "source": "cow_war", "key": "participants", "path": "cow_interstate_war_v4.0/Inter-StateWarData_v4.0.csv",
         "origin": "mirror:cow_interstate_war_v4.0/Inter-StateWarData_v4.0.csv", "verified_by": "sha256",

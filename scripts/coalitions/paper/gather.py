@@ -1685,8 +1685,31 @@ def _short_reason(reason: Any, limit: int = 240) -> str:
 
 
 # =========================================================================== abstract and notices
-def notices(sds: dict[str, StudyData], statuses: dict[str, dict], checks: list[dict]) -> list[dict[str, Any]]:
+def battle_data_status(archive_dir: Path | None) -> dict[str, Any] | None:
+    """status.json of the optional IWBD download (None where the build has no record of it)."""
+    path = archive_dir / "iwbd" / "status.json" if archive_dir is not None else None
+    d = _read_json(path) if path is not None and path.is_file() else None
+    if d is None:
+        return None
+    return {"available": bool(d.get("available")), "reason": d.get("reason"),
+            "date": d.get("attempted_utc") or d.get("date"), "known": True}
+
+
+def notices(sds: dict[str, StudyData], statuses: dict[str, dict], checks: list[dict],
+            battle: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     out = []
+    if battle is not None:  # which battle data the War Worsening and Own Trend measures come from
+        if battle["available"]:
+            text = ("War Worsening and Own Trend are rebuilt from dated battles: the CDB90 battles (casualties) by "
+                    "default, and the Interstate War Battle Dataset (IWBD, battles won and lost) under the codings "
+                    "that choose it.")
+        else:
+            why = unavailable_phrase(battle).replace("fetch_archive", "fetch_archive (IWBD)")
+            text = ("War Worsening and Own Trend are rebuilt from the dated battles of CDB90 (casualties per battle "
+                    f"side), which cover only some of the coalition wars and states (trends_coverage.csv of each "
+                    f"coding gives the days with battle data per war); the Interstate War Battle Dataset (IWBD) {why}, "
+                    "so no trend in this paper uses it.")
+        out.append({"kind": "battle_data", "study": "weisiger", "para": para(text)})
     missing = [st for st in STUDIES if not statuses[st.key]["available"]]
     phrases = {st.key: unavailable_phrase(statuses[st.key]) for st in missing}
     if len(missing) > 1 and len(set(phrases.values())) == 1:
@@ -1946,7 +1969,7 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
     ctx: dict[str, Any] = {
         "meta": {"title": prose.TITLE, "date": f"{date.day} {date.strftime('%B %Y')}",
                  "source_date_epoch": sde, "git_commit": git_commit or "unknown"},
-        "notices": notices(sds, statuses, checks),
+        "notices": notices(sds, statuses, checks, battle_data_status(archive_dir)),
         "abstract": abstract(sds, baseline, codings, mv, statuses, answers),
         "answer": {"studies": answers, "discussion": discussion(answers, mv, statuses)},
         "explorer": explorer_data(results, config, sds, answers, mv_raw, baseline),
