@@ -74,8 +74,8 @@ def test_the_shipped_multiverse_crosses_six_switches_into_64_universes(mv) -> No
     # the switches the issue asks for
     w = {p for s in mv["weisiger"].switches for p in s.parameters}
     assert {"exit_tolerance_days", "censor_enemy_surrender", "war_ending_exits_as_abandonment",
-            "censor_case_files", "exclude_wars", "foverlap_source", "front_weighting", "trend_source",
-            "trend_empty_window"} <= w
+            "censor_case_files", "exclude_wars", "foverlap_source", "trend_empty_window", "nmc_table",
+            "polity_table", "recexit_window_days"} <= w
     files = {f for s in mv["weisiger"].switches for _, v in s.values for f in v.get("censor_case_files", [])}
     assert files == {"config/cases/morey_entrapment.csv", "config/cases/morey_limited_objectives.csv",
                      "config/cases/conquest_exits.csv"}
@@ -185,7 +185,7 @@ def htables(tables) -> dict[str, pd.DataFrame]:
 
 
 #: the switches of how foverlap and the trends are measured: at their baseline unless a test picks them
-MEASURES = ("common_front", "front_weighting", "trend_source", "empty_window")
+MEASURES = ("common_front", "empty_window")
 
 
 def _pick(sm, **settings) -> pd.DataFrame:
@@ -251,20 +251,16 @@ def test_weisiger_subset_every_universe_once_with_a_status(mv, wtables, root: Pa
 
 def test_weisiger_measurement_switches_give_real_estimates(mv, wtables, root: Path) -> None:
     """The Common Front and War Worsening estimates exist (not dropped, not separating) under the front file
-    and the theatre proxy, both front weightings and both rules for windows without battles; IWBD, which the
-    offline mirror cannot give, falls back to CDB90 and says so."""
+    and both rules for windows without battles; the theatre proxy separates the exits."""
     sm = mv["weisiger"]
     sub = pd.concat([_pick(sm, is_baseline=True),
                      _pick(sm, common_front="theatre proxy", world_wars="included", exit_tolerance="0 days",
                            enemy_surrender="censored", war_ending_exits="abandonment", entrapment="exit",
                            limited_objectives="exit", conquest="exit"),
-                     _pick(sm, front_weighting="equal", empty_window="missing", world_wars="included",
+                     _pick(sm, empty_window="missing", world_wars="included",
                            exit_tolerance="0 days", enemy_surrender="censored", war_ending_exits="abandonment",
-                           entrapment="exit", limited_objectives="exit", conquest="exit"),
-                     _pick(sm, trend_source="IWBD", world_wars="included", exit_tolerance="0 days",
-                           enemy_surrender="censored", war_ending_exits="abandonment", entrapment="exit",
-                           limited_objectives="exit", conquest="exit")])
-    assert len(sub) == 4
+                           entrapment="exit", limited_objectives="exit", conquest="exit")])
+    assert len(sub) == 3
     out = _run_weisiger(sm, sub, wtables, root, archive_dir=None)
     _check_complete(out, sub, sm)
     reb = out[(out["track"] == "rebuilt") & out["term"].isin(["foverlap", "ctrend60"])]
@@ -273,12 +269,6 @@ def test_weisiger_measurement_switches_give_real_estimates(mv, wtables, root: Pa
     # the theatre proxy is 1 for nearly every exit and separates them: not estimable, as the paper says
     assert (reb.loc[proxy, "status"] == "not_estimable").all()
     assert reb.loc[~proxy & (reb["term"] == "foverlap"), "estimate"].lt(0).all()
-    iw = out[(out["track"] == "rebuilt") & (out["trend_source"] == "IWBD")]
-    if "iwbd_battles" not in wtables:
-        assert iw["message"].str.contains("IWBD could not be obtained").all()
-        base = out[(out["track"] == "rebuilt") & out["universe_id"].eq(sub["universe_id"].iloc[0])]
-        assert np.allclose(iw.set_index("term")["estimate"].sort_index(),
-                           base.set_index("term")["estimate"].sort_index(), equal_nan=True)
 
 
 def test_weisiger_universes_equal_the_direct_build(mv, wtables, root: Path, caplog) -> None:
@@ -309,7 +299,7 @@ def test_weisiger_universes_equal_the_direct_build(mv, wtables, root: Path, capl
         # of the ones above (same exit rules) but not their periods
         _pick(sm, world_wars="excluded", exit_tolerance="30 days", enemy_surrender="censored",
               war_ending_exits="abandonment", entrapment="exit", limited_objectives="exit", conquest="exit",
-              time_origin="war clock", new_leader="war start", nmc_release="NMC 6.0", polity_source="Polity5",
+              nmc_release="NMC 6.0", polity_source="Polity5",
               recent_exit_window="60 days"),
         _pick(sm, world_wars="included", exit_tolerance="0 days", enemy_surrender="exit",
               war_ending_exits="not abandonment", entrapment="censored", limited_objectives="censored",

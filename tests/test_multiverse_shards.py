@@ -89,6 +89,9 @@ def _run(sm, n: int, tables, root: Path) -> list[pd.DataFrame]:
     kw = dict(tables={t: tables[t] for t in required_tables(sm, base_section(sm, folder=root / "config/codings"))},
               models_path=root / MODELS[sm.study], base=base_section(sm, folder=root / "config/codings"), root=root)
     if sm.study == "weisiger":
+        from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables
+
+        kw["tables"].update(battle_case_tables([root / f for f in battle_case_files()]))  # CDB90 actor mapping
         kw.update(cases_dir=root / "config" / "cases", archive_dir=None)
     else:
         kw.update(operations_path=root / "config/cases/henke_operations.csv",

@@ -32,8 +32,12 @@ from helpers.handcoded import VALID, tiny_coalition, with_change, write_case_fil
 
 
 @pytest.fixture(scope="module")
-def src(tables):
-    return {name: tables[name] for name in required_tables()}
+def src(tables, root):
+    from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables
+
+    out = {name: tables[name] for name in required_tables()}
+    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
+    return out
 
 
 @pytest.fixture(scope="module")

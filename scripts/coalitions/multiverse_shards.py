@@ -188,6 +188,10 @@ def _multiverse_shard(smk: Any) -> None:
     tables = {Path(p).stem: pd.read_parquet(p) for p in smk.input.tables}
     kw: dict[str, Any] = {}
     if study == "weisiger":
+        from .weisiger.battle_periods import battle_case_tables, iwbd_tables
+
+        tables.update(battle_case_tables(smk.input.battle_cases))  # the CDB90 actor mapping and corrections
+        tables.update(iwbd_tables(smk.input.get("iwbd") or []))
         kw["cases_dir"] = os.path.dirname(smk.input.cases[0])
         kw["archive_dir"] = smk.input.get("archive")
     else:
