@@ -19,21 +19,6 @@ from coalitions.multiverse_shards import shard_files as _mv_shard_files
 
 
 
-def multiverse_file(cfg):
-    """The multiverse file of config key ``multiverse_file``: a YAML file inside config/."""
-    from coalitions.util import CoalitionsError
-
-    name = cfg.get("multiverse_file") or "config/multiverse.yaml"
-    p = Path(name)
-    if p.is_absolute() or ".." in p.parts or p.parts[:1] != ("config",) or p.suffix not in (".yaml", ".yml"):
-        raise CoalitionsError(f"config: multiverse_file: {name!r} must be a YAML file inside config/ "
-                              f"(e.g. config/multiverse.yaml)")
-    if not p.is_file():
-        raise CoalitionsError(f"config: multiverse_file: {name} not found (the shipped ones are "
-                              f"config/multiverse.yaml and config/multiverse_quick.yaml)")
-    return name
-
-
 MULTIVERSE_FILE = guard(multiverse_file, config)
 MULTIVERSE = guard(load_multiverse, MULTIVERSE_FILE,
                    models={s: f"config/models/{s}.yaml" for s in ("weisiger", "henke")})
