@@ -292,7 +292,7 @@ def _before_abstract(tex: str) -> str:
 def test_first_page_says_which_battle_data_the_trends_use(rendered):
     first = _before_abstract(Path(rendered["tex"]).read_text(encoding="utf-8"))
     assert "Battle data." in first and "rebuilt from the dated battles of CDB90" in first
-    assert "Interstate War Battle Dataset (IWBD) could not be downloaded" in first
+    assert "Interstate War Battle Dataset (IWBD) was not obtained" in first
     page = _html_text(Path(rendered["html"]))
     head = page[: page.index('class="abstract"')]
     assert "so no trend in this paper uses it" in head

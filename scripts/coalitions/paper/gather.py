@@ -1704,7 +1704,8 @@ def notices(sds: dict[str, StudyData], statuses: dict[str, dict], checks: list[d
                     "default, and the Interstate War Battle Dataset (IWBD, battles won and lost) under the codings "
                     "that choose it.")
         else:
-            why = unavailable_phrase(battle).replace("fetch_archive", "fetch_archive (IWBD)")
+            why = (unavailable_phrase(battle).replace("fetch_archive", "fetch_archive (IWBD)")
+                   .replace("could not be downloaded", "was not obtained"))
             text = ("War Worsening and Own Trend are rebuilt from the dated battles of CDB90 (casualties per battle "
                     f"side), which cover only some of the coalition wars and states (trends_coverage.csv of each "
                     f"coding gives the days with battle data per war); the Interstate War Battle Dataset (IWBD) {why}, "
