@@ -408,39 +408,6 @@ def package(smk: Any) -> None:
 
 
 @_entry
-def multiverse_run(smk: Any) -> None:
-    """Every universe of one study: ``{study}_universes.csv`` and the tidy ``{study}_multiverse.csv``."""
-    import os
-    from pathlib import Path
-
-    import pandas as pd
-
-    from .multiverse import expand_universes, parse_study, run_study_multiverse, universe_status
-
-    study = smk.params.study
-    sm = parse_study(study, smk.params.section, origin=smk.params.origin)
-    universes = expand_universes(sm)
-    # read every table once, before the workers fork (they share the parent's memory)
-    tables = {Path(p).stem: pd.read_parquet(p) for p in smk.input.tables}
-    kw: dict[str, Any] = {}
-    if study == "weisiger":
-        from .weisiger.battle_periods import battle_case_tables, iwbd_tables
-
-        tables.update(battle_case_tables(smk.input.battle_cases))
-        tables.update(iwbd_tables(smk.input.get("iwbd") or []))
-        kw["cases_dir"] = os.path.dirname(smk.input.cases[0])
-        kw["archive_dir"] = smk.input.get("archive")
-    else:
-        kw["operations_path"] = smk.input.operations
-        kw["contributors_path"] = smk.input.contributors
-    table = run_study_multiverse(study, universes, tables, config=sm, models_path=smk.input.models,
-                                 base=smk.params.base, workers=max(1, int(smk.threads)), **kw)
-    write_csv_atomic(table, smk.output.table)
-    write_csv_atomic(universe_status(table, universes, sm), smk.output.universes)
-    LOG.info("%s multiverse: %d universes, %d rows", study, len(universes), len(table))
-
-
-@_entry
 def multiverse_plot(smk: Any) -> None:
     """The specification curves of one study (PNG + SVG per track and term) and ``{study}_summary.json``."""
     from .multiverse import curve_targets, parse_study, table_from_csv

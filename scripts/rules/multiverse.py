@@ -1,4 +1,4 @@
-"""Thin wrapper: the logic is in coalitions.entry.multiverse_run / multiverse_plot."""
-from coalitions.entry import multiverse_plot, multiverse_run
+"""Thin wrapper: the logic is in coalitions.entry.multiverse_plot (shards and gather: multiverse_shard.py)."""
+from coalitions.entry import multiverse_plot
 
-(multiverse_plot if snakemake.rule.startswith("multiverse_plot") else multiverse_run)(snakemake)  # noqa: F821
+multiverse_plot(snakemake)  # noqa: F821
