@@ -48,6 +48,9 @@ rule weisiger_trends:
         coverage="results/{coding}/weisiger/rebuilt/trends_coverage.csv",
     params:
         coding=lambda w: CODINGS[w.coding].weisiger_resolved,
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/{coding}/weisiger_trends.log",
     benchmark:

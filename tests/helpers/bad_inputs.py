@@ -163,7 +163,10 @@ def fake_venv(work: Path) -> tuple[Path, Path]:
 
 
 def run_make(work: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if k not in ("COALITIONS_MIRROR", "MAKEFLAGS", "MFLAGS")}
+    # `make test MIRROR=...` exports its command-line variables to the tests: none of them may leak in
+    inherited = ("COALITIONS_MIRROR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MIRROR", "CONFIGFILE", "CORES",
+                 "VENV", "PYTHON", "BENCH_ARGS")
+    full = {k: v for k, v in os.environ.items() if k not in inherited}
     full.update(env or {})
     return subprocess.run(["make", "-s", "-o", "system-packages", *args], cwd=work, env=full,
                           capture_output=True, text=True, timeout=60)
