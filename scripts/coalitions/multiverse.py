@@ -1226,18 +1226,6 @@ def table_from_csv(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def settings_frame(sm: StudyMultiverse) -> pd.DataFrame:
-    """One row per switch value (switch, label, value, baseline, parameters, proposed_by): the
-    multiverse's design, for the paper's table of switches."""
-    rows = []
-    for s in sm.switches:
-        for v, settings in s.values:
-            rows.append({"switch": s.name, "switch_label": s.label, "value": v, "baseline": v == s.baseline,
-                         "settings": json.dumps(settings, sort_keys=True), "proposed_by": s.proposed_by,
-                         "why": s.why})
-    return pd.DataFrame(rows)
-
-
 # ================================================================================================
 # helpers for rules/multiverse.smk (kept here so that the rules file holds rules only)
 

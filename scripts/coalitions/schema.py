@@ -126,11 +126,3 @@ def read_table(path: str | os.PathLike, columns: Iterable[str] | None = None) ->
         return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
     except FileNotFoundError:
         raise CoalitionsError(f"{path}: table not found; build it with snakemake first") from None
-
-
-def codebook(schema: TableSchema) -> pd.DataFrame:
-    return pd.DataFrame(
-        [{"column": n, "type": c.kind, "nullable": c.nullable, "description": c.description}
-         for n, c in schema.columns.items()]
-    )
-

@@ -33,7 +33,8 @@ CODINGS = {
 }
 CODING_YAML = {
     "baseline": "weisiger: {}\nhenke: {}\n",
-    "morey_entrapment": "weisiger:\n  entrapment_censored: true\n  tolerance_days: 30\nhenke: {}\n",
+    # the real coding's settings (tests/test_paper.py loads these files with the workflow's loader)
+    "morey_entrapment": "weisiger:\n  censor_case_files: [config/cases/morey_entrapment.csv]\nhenke: {}\n",
 }
 LABELS = {"foverlap": "Common Front", "ctrend60": "War Worsening", "pvict": "Relative Capabilities",
           "imptce": "Importance", "recexit": "Recent Ally Exit", "demdum": "Democracy", "newlead": "New Leader",

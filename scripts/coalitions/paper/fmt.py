@@ -239,20 +239,3 @@ def para(*parts: str) -> list[dict[str, Any]]:
     markup: an asterisk in a message stays an asterisk.
     """
     return [{"t": "text", "v": " ".join(p.strip() for p in parts if p and p.strip())}]
-
-
-def plain_text(segments: list[dict[str, Any]], labels: dict[str, dict[str, str]] | None = None) -> str:
-    """The paragraph as plain text (citations as Author Year), for tests and logs."""
-    out = []
-    for s in segments:
-        if s["t"] in {"text", "emph"}:
-            out.append(s["v"])
-        elif s["t"] == "ref":
-            out.append(f"{s['kind'].capitalize()} {s.get('number', '?')}")
-        else:
-            lab = [(labels or {}).get(k, {"author": k, "year": ""}) for k in s["keys"]]
-            if s["t"] == "citet":
-                out.append("; ".join(f"{x['author']} ({x['year']})" for x in lab))
-            else:
-                out.append("(" + "; ".join(f"{x['author']} {x['year']}" for x in lab) + ")")
-    return "".join(out)

@@ -310,10 +310,6 @@ class SampleFilter:
     def variables(self) -> tuple[str, ...]:
         return compile_where(self.where).variables
 
-    def describe(self) -> str:
-        rule = "Stata's missing-value rule" if self.missing == "stata" else "missing values fail every comparison"
-        return f"{self.where} ({rule})"
-
 
 @dataclass(frozen=True)
 class Recode:
