@@ -472,31 +472,38 @@ def split_at_dates(periods: pd.DataFrame, cuts: pd.DataFrame) -> pd.DataFrame:
     if m.empty:
         return periods
     by_rec = m.groupby("index")["day"].apply(lambda s: sorted(set(s))).to_dict()
-    pieces = []
     ws0 = per["date_from"] - pd.to_timedelta(per["wstart"], unit="D")
-    for i, days in by_rec.items():
-        r = per.iloc[i]
-        bounds = [int(r["wstart"]), *days, int(r["wstop"])]
-        k = len(bounds) - 1
-        offset = int(r["stop"]) - int(r["wstop"])
-        rep = per.iloc[[i] * k].copy()
-        rep["wstart"] = bounds[:-1]
-        rep["wstop"] = bounds[1:]
-        rep["stop"] = [b + offset for b in bounds[1:]]
-        rep["start"] = [int(r["start"])] + [b + offset for b in bounds[1:-1]]
-        rep["warday"] = rep["stop"]
-        last = np.arange(k) == k - 1
-        for col in ("withdraw", "finalobs"):
-            if col in rep.columns:
-                rep[col] = np.where(last, int(r[col]), 0)
-        if "volunt" in rep.columns:
-            rep["volunt"] = np.where(last, r["volunt"], 0.0 if pd.notna(r["volunt"]) else np.nan)
-        if "firstobs" in rep.columns:
-            rep["firstobs"] = np.where(np.arange(k) == 0, int(r["firstobs"]), 0)
-        rep["date_from"] = ws0.iloc[i] + pd.to_timedelta(rep["wstart"], unit="D")
-        rep["date_to"] = ws0.iloc[i] + pd.to_timedelta(rep["wstop"] - 1, unit="D")
-        rep["_order"] = i + np.arange(k) / (k + 1.0)
-        pieces.append(rep)
+    # every piece of every split record at once: piece j of record i covers bounds[j] .. bounds[j+1]-1
+    # of bounds = [wstart, *days, wstop] (the same values as splitting one record at a time)
+    recs = np.fromiter(by_rec.keys(), dtype=np.int64, count=len(by_rec))
+    ks = np.array([len(d) + 1 for d in by_rec.values()], dtype=np.int64)
+    rec = np.repeat(recs, ks)
+    j = np.arange(len(rec)) - np.repeat(np.cumsum(ks) - ks, ks)
+    kk = np.repeat(ks, ks)
+    ws_r, we_r = per["wstart"].to_numpy()[recs].astype(np.int64), per["wstop"].to_numpy()[recs].astype(np.int64)
+    lo = np.concatenate([np.r_[a, d] for a, d in zip(ws_r, by_rec.values())]).astype(np.int64)
+    hi = np.concatenate([np.r_[d, b] for b, d in zip(we_r, by_rec.values())]).astype(np.int64)
+    offset = (per["stop"].to_numpy()[rec].astype(np.int64) - per["wstop"].to_numpy()[rec].astype(np.int64))
+    first, last = j == 0, j == kk - 1
+    rep = per.iloc[rec].copy()
+    rep["wstart"] = lo
+    rep["wstop"] = hi
+    rep["stop"] = hi + offset
+    rep["start"] = np.where(first, per["start"].to_numpy()[rec].astype(np.int64), lo + offset)
+    rep["warday"] = rep["stop"]
+    for col in ("withdraw", "finalobs"):
+        if col in rep.columns:
+            rep[col] = np.where(last, per[col].to_numpy()[rec].astype(np.int64), 0)
+    if "volunt" in rep.columns:
+        v = per["volunt"].to_numpy()[rec]
+        rep["volunt"] = np.where(last, v, np.where(pd.isna(v), np.nan, 0.0))
+    if "firstobs" in rep.columns:
+        rep["firstobs"] = np.where(first, per["firstobs"].to_numpy()[rec].astype(np.int64), 0)
+    base = ws0.iloc[rec].reset_index(drop=True)
+    rep["date_from"] = (base + pd.to_timedelta(pd.Series(lo), unit="D")).to_numpy()
+    rep["date_to"] = (base + pd.to_timedelta(pd.Series(hi - 1), unit="D")).to_numpy()
+    rep["_order"] = rec + j / (kk + 1.0)
+    pieces = [rep]
     keep = per.drop(index=list(by_rec)).assign(_order=lambda d: d.index.astype(float))
     out = pd.concat([keep, *pieces]).sort_values("_order", kind="stable").drop(columns="_order")
     for col in ("start", "stop", "warday", "wstart", "wstop"):
