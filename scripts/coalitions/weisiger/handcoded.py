@@ -467,11 +467,21 @@ def split_at_dates(periods: pd.DataFrame, cuts: pd.DataFrame) -> pd.DataFrame:
         return periods
     c = cuts[["idvar", "day"]].dropna().astype("int64").drop_duplicates()
     per = periods.reset_index(drop=True)
-    m = per[["idvar", "wstart", "wstop"]].reset_index().merge(c, on="idvar")
-    m = m[(m["day"] > m["wstart"]) & (m["day"] < m["wstop"])]
-    if m.empty:
+    # the cut days strictly inside each record (wstart < day < wstop), from each participant's sorted days
+    days_of = {i: np.sort(g.to_numpy()) for i, g in c.groupby("idvar")["day"]}
+    by_rec: dict[int, list[int]] = {}
+    for i, g in per.groupby("idvar", sort=False).indices.items():
+        days = days_of.get(i)
+        if days is None or not len(days):
+            continue
+        ws_g, we_g = per["wstart"].to_numpy()[g], per["wstop"].to_numpy()[g]
+        lo_g, hi_g = np.searchsorted(days, ws_g, side="right"), np.searchsorted(days, we_g, side="left")
+        for r, a, b in zip(g, lo_g, hi_g):
+            if b > a:
+                by_rec[int(r)] = [int(x) for x in days[a:b]]
+    if not by_rec:
         return periods
-    by_rec = m.groupby("index")["day"].apply(lambda s: sorted(set(s))).to_dict()
+    by_rec = dict(sorted(by_rec.items()))
     ws0 = per["date_from"] - pd.to_timedelta(per["wstart"], unit="D")
     # every piece of every split record at once: piece j of record i covers bounds[j] .. bounds[j+1]-1
     # of bounds = [wstart, *days, wstop] (the same values as splitting one record at a time)
