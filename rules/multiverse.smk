@@ -44,7 +44,8 @@ rule multiverse_shard:
         index=r"[1-9][0-9]*",
         n=r"[1-9][0-9]*",
     threads: 2
-    # a 1,024-universe shard: peak RSS 0.8 GB, 2 min of CPU (benchmarks/multiverse/{study}_{index}_of_{n}.tsv)
+    # a 1,024-universe shard: peak RSS 0.8 GB; about 30 min of CPU for Weisiger (0.54 universes per CPU s, so
+    # about 15 min with its 2 workers), 3-4 min for Henke (README: benchmark)
     resources:
         mem_mb=3000,
         runtime=60,

@@ -11,7 +11,8 @@ the offline mirror of the public data, it measures, one after the other:
                    build again; the jobs Snakemake schedules (``-n`` first) must all depend on that coding;
 (d) ``multiverse_<study>``  every universe of one study (``results/multiverse/<study>_*``, forced): its
                    shards (``multiverse_shards`` of config/config.yaml, or ``--shards N``), the gather and
-                   the curves; reported with the number of universes and universes per second;
+                   the curves; reported with the number of universes and universes per second (wall and
+                   CPU); ``--multiverse-file config/multiverse_quick.yaml`` measures a smaller multiverse;
 (e) ``single_<study>``      one coding (baseline) of that study (its per-coding jobs, forced);
 (f) ``inprocess``  the computations of (a) in ONE Python process: every job script Snakemake generated in
                    (a) (kept with ``--skip-script-cleanup``) executed in the order the jobs started, with
@@ -307,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "results" / "benchmark.json"), help="JSON report (%(default)s)")
     ap.add_argument("--shards", type=int, default=None,
                     help="multiverse_shards for the multiverse steps (default: the workflow's config)")
+    ap.add_argument("--multiverse-file", default=None,
+                    help="multiverse_file for the multiverse steps, e.g. config/multiverse_quick.yaml (default: the "
+                         "workflow's config); the report names it")
     ap.add_argument("--only-multiverse", action="store_true",
                     help="only (d) and (e), after building their inputs (the clean tables): no full build, "
                          "no-op, swap or in-process run")
@@ -377,16 +381,21 @@ def main(argv: list[str] | None = None) -> int:
     # (d) every universe of each study; (e) one coding of each study
     from coalitions.multiverse import load_multiverse
 
-    mv_config = load_multiverse(wd / "config" / "multiverse.yaml", root=wd)
+    mv_file = args.multiverse_file or "config/multiverse.yaml"
+    mv_config = load_multiverse(wd / mv_file, root=wd)
     shard_conf = [*conf, f"multiverse_shards={args.shards}"] if args.shards else conf
+    if args.multiverse_file:
+        shard_conf = [*shard_conf, f"multiverse_file={args.multiverse_file}"]
     for s in STUDIES:
         r = step(f"multiverse_{s}", [*smk, f"results/multiverse/{s}_summary.json", *cores, "--forcerun",
                                      "multiverse_shard", "multiverse_run", f"multiverse_plot_{s}", *shard_conf])
         r["universes"] = mv_config[s].n_universes
         r["shards"] = r["jobs"].get("multiverse_shard")
         r["universes_per_s"] = round(r["universes"] / r["wall_s"], 2) if r["wall_s"] else None
-        print(f"[benchmark] multiverse_{s}: {r['universes']} universes in {r['shards']} shard(s), "
-              f"{r['universes_per_s']} universes/s", flush=True)
+        r["universes_per_cpu_s"] = round(r["universes"] / r["cpu_s"], 2) if r["cpu_s"] else None
+        r["multiverse_file"] = mv_file
+        print(f"[benchmark] multiverse_{s}: {r['universes']} universes ({mv_file}) in {r['shards']} shard(s), "
+              f"{r['universes_per_s']} universes/s, {r['universes_per_cpu_s']} per CPU s", flush=True)
     single_targets = {
         "weisiger": ([f"results/baseline/weisiger/{t}/{f}" for t in ("rebuilt", "original")
                       for f in ("estimates.csv", "fits.csv")], ["weisiger_rebuilt", "weisiger_original", "weisiger_models"]),
@@ -423,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
            for s in STUDIES},
         "full_vs_inprocess": ratio("full", "inprocess"),
         **{f"universes_per_s_{s}": steps[f"multiverse_{s}"].get("universes_per_s") for s in STUDIES},
+        **{f"universes_per_cpu_s_{s}": steps[f"multiverse_{s}"].get("universes_per_cpu_s") for s in STUDIES},
         # CPU seconds, less sensitive than wall time to other work on the machine (information, no target)
         **{f"multiverse_vs_single_cpu_{s}": (round(steps[f"multiverse_{s}"]["cpu_s"] / steps[f"single_{s}"]["cpu_s"], 3)
                                              if steps[f"single_{s}"]["cpu_s"] else None) for s in STUDIES},
@@ -451,8 +461,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['peak_tree_pss_mb']:>14.0f}  {jobs}")
     for s in STUDIES:
         r = steps[f"multiverse_{s}"]
-        print(f"multiverse {s}: {r['universes']} universes, {r['shards']} shard job(s), {r['universes_per_s']} "
-              f"universes/s; CPU vs single-coding build {ratios[f'multiverse_vs_single_cpu_{s}']}")
+        print(f"multiverse {s}: {r['universes']} universes ({r['multiverse_file']}), {r['shards']} shard job(s), "
+              f"{r['universes_per_s']} universes/s, {r['universes_per_cpu_s']} per CPU s; CPU vs single-coding build {ratios[f'multiverse_vs_single_cpu_{s}']}")
     print()
     print(f"{'check':<30}{'value':>10}  target     met")
     for k, v in verdict.items():

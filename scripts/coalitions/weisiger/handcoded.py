@@ -467,36 +467,53 @@ def split_at_dates(periods: pd.DataFrame, cuts: pd.DataFrame) -> pd.DataFrame:
         return periods
     c = cuts[["idvar", "day"]].dropna().astype("int64").drop_duplicates()
     per = periods.reset_index(drop=True)
-    m = per[["idvar", "wstart", "wstop"]].reset_index().merge(c, on="idvar")
-    m = m[(m["day"] > m["wstart"]) & (m["day"] < m["wstop"])]
-    if m.empty:
+    # the cut days strictly inside each record (wstart < day < wstop), from each participant's sorted days
+    days_of = {i: np.sort(g.to_numpy()) for i, g in c.groupby("idvar")["day"]}
+    by_rec: dict[int, list[int]] = {}
+    for i, g in per.groupby("idvar", sort=False).indices.items():
+        days = days_of.get(i)
+        if days is None or not len(days):
+            continue
+        ws_g, we_g = per["wstart"].to_numpy()[g], per["wstop"].to_numpy()[g]
+        lo_g, hi_g = np.searchsorted(days, ws_g, side="right"), np.searchsorted(days, we_g, side="left")
+        for r, a, b in zip(g, lo_g, hi_g):
+            if b > a:
+                by_rec[int(r)] = [int(x) for x in days[a:b]]
+    if not by_rec:
         return periods
-    by_rec = m.groupby("index")["day"].apply(lambda s: sorted(set(s))).to_dict()
-    pieces = []
+    by_rec = dict(sorted(by_rec.items()))
     ws0 = per["date_from"] - pd.to_timedelta(per["wstart"], unit="D")
-    for i, days in by_rec.items():
-        r = per.iloc[i]
-        bounds = [int(r["wstart"]), *days, int(r["wstop"])]
-        k = len(bounds) - 1
-        offset = int(r["stop"]) - int(r["wstop"])
-        rep = per.iloc[[i] * k].copy()
-        rep["wstart"] = bounds[:-1]
-        rep["wstop"] = bounds[1:]
-        rep["stop"] = [b + offset for b in bounds[1:]]
-        rep["start"] = [int(r["start"])] + [b + offset for b in bounds[1:-1]]
-        rep["warday"] = rep["stop"]
-        last = np.arange(k) == k - 1
-        for col in ("withdraw", "finalobs"):
-            if col in rep.columns:
-                rep[col] = np.where(last, int(r[col]), 0)
-        if "volunt" in rep.columns:
-            rep["volunt"] = np.where(last, r["volunt"], 0.0 if pd.notna(r["volunt"]) else np.nan)
-        if "firstobs" in rep.columns:
-            rep["firstobs"] = np.where(np.arange(k) == 0, int(r["firstobs"]), 0)
-        rep["date_from"] = ws0.iloc[i] + pd.to_timedelta(rep["wstart"], unit="D")
-        rep["date_to"] = ws0.iloc[i] + pd.to_timedelta(rep["wstop"] - 1, unit="D")
-        rep["_order"] = i + np.arange(k) / (k + 1.0)
-        pieces.append(rep)
+    # every piece of every split record at once: piece j of record i covers bounds[j] .. bounds[j+1]-1
+    # of bounds = [wstart, *days, wstop] (the same values as splitting one record at a time)
+    recs = np.fromiter(by_rec.keys(), dtype=np.int64, count=len(by_rec))
+    ks = np.array([len(d) + 1 for d in by_rec.values()], dtype=np.int64)
+    rec = np.repeat(recs, ks)
+    j = np.arange(len(rec)) - np.repeat(np.cumsum(ks) - ks, ks)
+    kk = np.repeat(ks, ks)
+    ws_r, we_r = per["wstart"].to_numpy()[recs].astype(np.int64), per["wstop"].to_numpy()[recs].astype(np.int64)
+    lo = np.concatenate([np.r_[a, d] for a, d in zip(ws_r, by_rec.values())]).astype(np.int64)
+    hi = np.concatenate([np.r_[d, b] for b, d in zip(we_r, by_rec.values())]).astype(np.int64)
+    offset = (per["stop"].to_numpy()[rec].astype(np.int64) - per["wstop"].to_numpy()[rec].astype(np.int64))
+    first, last = j == 0, j == kk - 1
+    rep = per.iloc[rec].copy()
+    rep["wstart"] = lo
+    rep["wstop"] = hi
+    rep["stop"] = hi + offset
+    rep["start"] = np.where(first, per["start"].to_numpy()[rec].astype(np.int64), lo + offset)
+    rep["warday"] = rep["stop"]
+    for col in ("withdraw", "finalobs"):
+        if col in rep.columns:
+            rep[col] = np.where(last, per[col].to_numpy()[rec].astype(np.int64), 0)
+    if "volunt" in rep.columns:
+        v = per["volunt"].to_numpy()[rec]
+        rep["volunt"] = np.where(last, v, np.where(pd.isna(v), np.nan, 0.0))
+    if "firstobs" in rep.columns:
+        rep["firstobs"] = np.where(first, per["firstobs"].to_numpy()[rec].astype(np.int64), 0)
+    base = ws0.iloc[rec].reset_index(drop=True)
+    rep["date_from"] = (base + pd.to_timedelta(pd.Series(lo), unit="D")).to_numpy()
+    rep["date_to"] = (base + pd.to_timedelta(pd.Series(hi - 1), unit="D")).to_numpy()
+    rep["_order"] = rec + j / (kk + 1.0)
+    pieces = [rep]
     keep = per.drop(index=list(by_rec)).assign(_order=lambda d: d.index.astype(float))
     out = pd.concat([keep, *pieces]).sort_values("_order", kind="stable").drop(columns="_order")
     for col in ("start", "stop", "warday", "wstart", "wstop"):
@@ -715,17 +732,24 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     cache: dict[int, tuple[dict, dict]] = {}
     cmd_unknown = cmd is not None and bool(cmd["start_date"].isna().any())
     int_why: dict[int, str] = {}
+    # the units' fields and each coalition's members as plain values and arrays (the same comparisons as on
+    # the frames, NaT never active, without building a frame per record)
+    unit_key = {i: (int(c), int(w), int(s), cc) for i, c, w, s, cc in
+                zip(units["idvar"].astype(int), units["coalid"], units["warnum"], units["side"], units["ccode"])}
+    coal_arrays = {cid: (g["ccode"].to_numpy(), g["entry"].to_numpy(), g["end"].to_numpy())
+                   for cid, g in by_coal.items()}
     for k in range(n):
-        u = unit_rows[int(idv[k])]
-        cid = int(u["coalid"])
+        cid, wn_k, side_k, cc_k = unit_key[int(idv[k])]
         if cid not in cache:
-            cache[cid] = (bindings(sep, int(u["warnum"]), int(u["side"]), "bound_from", "bound_to", "agreement"),
-                          bindings(cmd, int(u["warnum"]), int(u["side"]), "start_date", "end_date", "command"))
+            cache[cid] = (bindings(sep, wn_k, side_k, "bound_from", "bound_to", "agreement"),
+                          bindings(cmd, wn_k, side_k, "start_date", "end_date", "command"))
         sb, cb = cache[cid]
         d = pd.Timestamp(d0[k])
-        g = by_coal[cid]
-        act = g[(g["ccode"] != u["ccode"]) & (g["entry"] <= d) & (g["end"] >= d)]
-        partners = set(int(c) for c in act["ccode"])
+        g_cc, g_entry, g_end = coal_arrays[cid]
+        dk = d0[k]
+        act = (g_cc != cc_k) & (g_entry <= dk) & (g_end >= dk)
+        partners = set(int(c) for c in g_cc[act])
+        u = {"ccode": cc_k}
 
         def on(spells: list, day: pd.Timestamp) -> set:
             return {grp for grp, lo, hi in spells if pd.notna(lo) and lo <= day <= hi}
@@ -734,11 +758,12 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
             return {grp for grp, lo, hi in spells if pd.isna(lo) and day <= hi}
 
         mine = on(sb.get(int(u["ccode"]), []), d)
-        bound = {j for j in partners if mine & on(sb.get(j, []), d)}
+        # (a member bound by nothing, or in no command, shares none with a partner: no need to look)
+        bound = {j for j in partners if mine & on(sb.get(j, []), d)} if mine else set()
         sepdum[k] = float(bool(bound))
         seppc[k] = len(bound) / len(partners) if partners else 0.0
         myc = on(cb.get(int(u["ccode"]), []), d)
-        intdum[k] = float(any(myc & on(cb.get(j, []), d) for j in partners))
+        intdum[k] = float(any(myc & on(cb.get(j, []), d) for j in partners)) if myc else 0.0
         if intdum[k] == 0 and cmd_unknown:
             # a spell whose start the sources do not give: 1 would be possible, so the value is unknown
             mym = maybe_on(cb.get(int(u["ccode"]), []), d)
@@ -750,8 +775,14 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     if aims is not None and len(aims):
         a = aims.set_index(["warnum", "ccode", "side"])
         key = list(zip(per["warnum"], per["ccode"], per["side"]))
-        terraim = np.array([a["terraim"].get(x, np.nan) for x in key], dtype=float)
-        regaim = np.array([a["regaim"].get(x, np.nan) for x in key], dtype=float)
+        if a.index.is_unique:  # one aims row per participant: a dictionary look-up, as .get would find
+            t_of = dict(zip(a.index, a["terraim"]))
+            r_of = dict(zip(a.index, a["regaim"]))
+            terraim = np.array([t_of.get(x, np.nan) for x in key], dtype=float)
+            regaim = np.array([r_of.get(x, np.nan) for x in key], dtype=float)
+        else:
+            terraim = np.array([a["terraim"].get(x, np.nan) for x in key], dtype=float)
+            regaim = np.array([a["regaim"].get(x, np.nan) for x in key], dtype=float)
     have = {SEPARATE_PEACE: sep is not None, INTEGRATED_COMMAND: cmd is not None, WAR_AIMS: aims is not None}
     per["sepdum"] = sepdum if have[SEPARATE_PEACE] else np.nan
     per["seppc"] = seppc if have[SEPARATE_PEACE] else np.nan
@@ -772,15 +803,21 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     arch_by = {int(g): d.sort_values("start") for g, d in arch.groupby("gwcode")} if arch is not None else {}
     miss = np.nonzero(per["newlead"].isna().to_numpy())[0]
     col = per.columns.get_loc("newlead")
+    if lead is not None and len(lead):
+        # each state's leaders as arrays (the same comparisons as on the frame; NaT dates never match)
+        lead_by = {cc: (g["start_date"].to_numpy(), g["end_effective"].to_numpy())
+                   for cc, g in lead.groupby("ccode", sort=False)}
     for k in miss:
         u = unit_rows[int(idv[k])]
         d = pd.Timestamp(d0[k])
         cur = None
         if lead is not None and len(lead):
-            ls = lead[(lead["ccode"] == u["ccode"]) & (lead["start_date"] <= d) & (lead["end_effective"] >= d)]
-            if len(ls):
-                cur = ls["start_date"].max()
-                n_lead += 1
+            lst, lend = lead_by.get(u["ccode"], (None, None))
+            if lst is not None:
+                hit = (lst <= d0[k]) & (lend >= d0[k])
+                if hit.any():
+                    cur = pd.Timestamp(lst[hit].max())
+                    n_lead += 1
         if cur is None and coding.archigos_gap_days and arch_by:
             from .rebuild_sources import cow_to_gw
 
@@ -810,22 +847,27 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     pol_why: dict[int, str] = {}
     n_pol = {"carried": 0, "unlisted": 0}
     pc, dc = per.columns.get_loc("polity2"), per.columns.get_loc("demdum")
+    carried: dict[tuple[int, int], float | None] = {}
+    ccode_col = per["ccode"].to_numpy()
     for k in miss:
-        cc, y = int(per.iat[k, per.columns.get_loc("ccode")]), pd.Timestamp(d0[k]).year
+        cc, y = int(ccode_col[k]), pd.Timestamp(d0[k]).year
         code = special.get((cc, y))
         listed_year = y in p5years.get(cc, set())
         if code is not None:
             what = {-66: "foreign interruption (-66)", -77: "interregnum (-77)", -88: "transition (-88)"}[code]
             if coding.polity_gaps == "carry_last":
-                s = series.get(cc)
-                val = None
-                if s is not None and len(s):
-                    before = s[(s.index < y) & (s.index >= y - coding.polity_fill_years)]
-                    after = s[(s.index > y) & (s.index <= y + coding.polity_fill_years)]
-                    if len(before):
-                        val = float(before.iloc[-1])
-                    elif len(after) and (s.index < y).sum() == 0:
-                        val = float(after.iloc[0])  # a new state: its first value
+                if (cc, y) not in carried:  # the value depends on the state and year only
+                    s = series.get(cc)
+                    val = None
+                    if s is not None and len(s):
+                        before = s[(s.index < y) & (s.index >= y - coding.polity_fill_years)]
+                        after = s[(s.index > y) & (s.index <= y + coding.polity_fill_years)]
+                        if len(before):
+                            val = float(before.iloc[-1])
+                        elif len(after) and (s.index < y).sum() == 0:
+                            val = float(after.iloc[0])  # a new state: its first value
+                    carried[(cc, y)] = val
+                val = carried[(cc, y)]
                 if val is not None:
                     per.iat[k, pc] = val
                     per.iat[k, dc] = float(val >= coding.demdum_threshold)
@@ -851,29 +893,34 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     # ---- missing reasons
     leaders_file = f"Archigos 4.1" + (f" or {LEADERS}.csv" if lead is not None else "")
     vsrc = part.set_index("idvar")["volunt_source"]
+    # the columns read below, once (the loop only reads them)
+    col_ = {c: per[c].to_numpy() for c in ("start", "polity2", "demdum", "newlead", "volunt", "terraim", "regaim",
+                                            "warnum", "ccode", "side")}
+    aims_why: dict[tuple, str] = {}
     for k in range(n):
-        r_id, r_st = int(idv[k]), int(per.iat[k, per.columns.get_loc("start")])
+        r_id, r_st = int(idv[k]), int(col_["start"][k])
         for c, why in (("polity2", pol_why.get(k)), ("demdum", pol_why.get(k))):
-            if why and np.isnan(per.iat[k, per.columns.get_loc(c)]):
+            if why and np.isnan(col_[c][k]):
                 reasons.append((r_id, r_st, c, why))
         if k in int_why:
             reasons.append((r_id, r_st, "intdum", int_why[k]))
-        if np.isnan(per.iat[k, per.columns.get_loc("newlead")]):
+        if np.isnan(col_["newlead"][k]):
             reasons.append((r_id, r_st, "newlead", f"no leader in {leaders_file} on {pd.Timestamp(d0[k]).date()} "
                                                     f"(and no Archigos interregnum of at most "
                                                     f"{coding.archigos_gap_days} days)"))
-        if fin[k] and np.isnan(per.iat[k, per.columns.get_loc("volunt")]):
+        if fin[k] and np.isnan(col_["volunt"][k]):
             reasons.append((r_id, r_st, "volunt", str(vsrc.get(r_id))))
         for c in ("terraim", "regaim"):
-            if np.isnan(per.iat[k, per.columns.get_loc(c)]):
+            if np.isnan(col_[c][k]):
                 if aims is None:
                     why = f"no {WAR_AIMS}.csv case file"
                 else:
-                    hit = aims[(aims["warnum"] == per.iat[k, per.columns.get_loc("warnum")])
-                               & (aims["ccode"] == per.iat[k, per.columns.get_loc("ccode")])
-                               & (aims["side"] == per.iat[k, per.columns.get_loc("side")])]
-                    why = (f"unknown (empty in {WAR_AIMS}.csv line {int(hit['_line'].iloc[0])})" if len(hit)
-                           else f"participant not in {WAR_AIMS}.csv")
+                    ak = (col_["warnum"][k], col_["ccode"][k], col_["side"][k])
+                    if ak not in aims_why:
+                        hit = aims[(aims["warnum"] == ak[0]) & (aims["ccode"] == ak[1]) & (aims["side"] == ak[2])]
+                        aims_why[ak] = (f"unknown (empty in {WAR_AIMS}.csv line {int(hit['_line'].iloc[0])})"
+                                        if len(hit) else f"participant not in {WAR_AIMS}.csv")
+                    why = aims_why[ak]
                 reasons.append((r_id, r_st, c, why))
     for c, why in (("pvict", "NMC CINC missing for a member (beyond nmc_fill_years)"),
                    ("imptce", "NMC CINC missing (beyond nmc_fill_years)"),
