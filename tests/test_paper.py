@@ -275,7 +275,7 @@ def test_two_renders_are_byte_identical(tmp_path):
     assert "1 January 1970" in Path(c["tex"]).read_text() and "14 November 2023" in Path(a["tex"]).read_text()
 
 
-#: a table's column specification: ``{@{}l c c ... @{}}`` (per-coding tables) or p/P/l/r/c columns
+#: a table's column specification: ``{@{}lcc...@{}}`` or ``{@{}P{3.4cm}cc...@{}}`` (per-coding tables), or others
 _TABLE_SPEC = re.compile(r"\\begin\{(tabular|longtable)\}(?:\[[^\]]*\])?\{(.*?)\}\s*$", re.M)
 
 
@@ -290,7 +290,7 @@ def test_wide_per_coding_tables_fit_the_page(tmp_path):
     out = _render(tree, tmp_path / "out", pdf=HAVE_TEX)
     tex = Path(out["tex"]).read_text(encoding="utf-8")
     specs = [m.group(2) for m in _TABLE_SPEC.finditer(tex)]
-    per_coding = [sp for sp in specs if re.fullmatch(r"@\{\}lc+@\{\}", sp)]
+    per_coding = [sp for sp in specs if re.fullmatch(r"@\{\}(l|P\{[0-9.]+cm\})c+@\{\}", sp)]
     assert per_coding, "no per-coding table in the LaTeX"
     widest = max(sp.count("c") for sp in per_coding)
     assert widest <= TEX_MAX_COLUMNS, f"a per-coding table has {widest} columns (at most {TEX_MAX_COLUMNS} fit)"
