@@ -3,7 +3,7 @@
 :func:`make_results` writes, under a temporary folder, everything :func:`coalitions.paper.gather`
 reads: ``results/comparison`` (estimates and fits of both studies, codings, status changes,
 survival curves), ``results/{coding}/{study}/{track}/variables.csv``, ``results/multiverse``
-(8 universes), ``config/codings`` (two codings), ``config/published`` (one published number,
+(8 universes), ``config/codings`` (two codings, or more with ``extra_codings``), ``config/published`` (one published number,
 the rest empty), ``resources/original/*/status.json`` and ``resources/provenance``.
 
 Every number is drawn from a seeded random generator: none of them is a result about coalitions.
