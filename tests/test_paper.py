@@ -275,6 +275,47 @@ def test_two_renders_are_byte_identical(tmp_path):
     assert "1 January 1970" in Path(c["tex"]).read_text() and "14 November 2023" in Path(a["tex"]).read_text()
 
 
+#: a table's column specification: ``{@{}lcc...@{}}`` or ``{@{}P{3.4cm}cc...@{}}`` (per-coding tables), or others
+_TABLE_SPEC = re.compile(r"\\begin\{(tabular|longtable)\}(?:\[[^\]]*\])?\{(.*?)\}\s*$", re.M)
+
+
+def test_wide_per_coding_tables_fit_the_page(tmp_path):
+    """With as many codings as the real project (12 on the rebuilt track), every per-coding table of
+    the LaTeX version is set in parts of at most TEX_MAX_COLUMNS columns, each with the row labels and
+    a caption naming its part, no column is lost, the HTML keeps the table whole, and (with TeX) the
+    PDF has no overfull line: no table runs into the margin."""
+    from coalitions.paper.render import TEX_MAX_COLUMNS
+
+    tree = make_results(tmp_path / "tree", extra_codings=10)
+    out = _render(tree, tmp_path / "out", pdf=HAVE_TEX)
+    if HAVE_TEX:
+        assert out["pdf_status"] == "built", out["pdf_status"]
+        log = (tmp_path / "out" / "paper.latex.log").read_text(encoding="latin-1")
+        overfull = [ln for ln in log.splitlines() if ln.startswith("Overfull \\hbox")]
+        assert not overfull, overfull[:5]
+    tex = Path(out["tex"]).read_text(encoding="utf-8")
+    specs = [m.group(2) for m in _TABLE_SPEC.finditer(tex)]
+    per_coding = [m for sp in specs if (m := re.fullmatch(r"@\{\}(?:l|P\{[0-9.]+cm\})(c+)@\{\}", sp))]
+    assert per_coding, "no per-coding table in the LaTeX"
+    widest = max(len(m.group(1)) for m in per_coding)
+    assert widest <= TEX_MAX_COLUMNS, f"a per-coding table has {widest} columns (at most {TEX_MAX_COLUMNS} fit)"
+    # the window sweep of the fixture (1 published + 1 original + 12 rebuilt columns) is in 3 parts
+    caps = re.findall(r"\\caption\{Weisiger \(2016\), Fig\. 5: window sweep \(part (\d) of (\d): ([^}]*)\)\}", tex)
+    assert [(a, b) for a, b, _ in caps] == [("1", "3"), ("2", "3"), ("3", "3")], caps
+    assert caps[0][2].startswith("Published; ") and "Synthetic test coding 10" in caps[2][2]
+    sweep = tex[tex.index("window sweep (part 1 of 3"):]
+    assert sweep.count("15-day window &") == 3  # the row labels are repeated in each part
+    for k in range(1, 11):
+        assert f"Synthetic test coding {k}: exits merged within {k} days" in sweep
+    # one table number for all parts: the counter steps back before parts 2 and 3
+    assert sweep.count("\\addtocounter{table}{-1}") >= 2
+    page = Path(out["html"]).read_text(encoding="utf-8")
+    tabs = html_tables(Path(out["html"]))
+    sweep_html = [t for i, t in tabs.items() if i and "window-sweep" in i]
+    assert sweep_html and all(len(t["rows"][1]) == 15 for t in sweep_html), "the HTML table is not whole"
+    assert "(part 1 of" not in page
+
+
 def test_figures_carry_no_run_metadata(rendered):
     for p in rendered["figures"]:
         data = p.read_bytes()

@@ -3,7 +3,7 @@
 :func:`make_results` writes, under a temporary folder, everything :func:`coalitions.paper.gather`
 reads: ``results/comparison`` (estimates and fits of both studies, codings, status changes,
 survival curves), ``results/{coding}/{study}/{track}/variables.csv``, ``results/multiverse``
-(8 universes), ``config/codings`` (two codings), ``config/published`` (one published number,
+(8 universes), ``config/codings`` (two codings, or more with ``extra_codings``), ``config/published`` (one published number,
 the rest empty), ``resources/original/*/status.json`` and ``resources/provenance``.
 
 Every number is drawn from a seeded random generator: none of them is a result about coalitions.
@@ -76,9 +76,12 @@ def _coef(rng: np.random.Generator, term: str) -> tuple[float, float, float]:
     return est, se, p
 
 
-def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
+def make_results(tmp_path: str | Path, seed: int = 0, extra_codings: int = 0) -> dict[str, Path]:
     """Write the synthetic project tree under ``tmp_path``; returns its folders and files:
-    ``root``, ``results``, ``config``, ``archives`` (resources/original), ``provenance``, ``registry``."""
+    ``root``, ``results``, ``config``, ``archives`` (resources/original), ``provenance``, ``registry``.
+
+    ``extra_codings`` adds that many synthetic codings (the baseline's rules under another name, with
+    long labels like the real ones), so the per-coding tables are as wide as the real project's."""
     root = Path(tmp_path)
     rng = np.random.default_rng(seed)
     results, config = root / "results", root / "config"
@@ -89,12 +92,18 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
     shutil.copyfile(ROOT / "config" / "sources.yaml", registry)
 
     # ---- codings
+    all_codings = dict(CODINGS)
+    coding_yaml = dict(CODING_YAML)
+    for k in range(1, extra_codings + 1):
+        all_codings[f"synthetic_{k}"] = {"label": f"Synthetic test coding {k}: exits merged within {k} days",
+                                         "proposed_by": "Test fixture", "why": "SYNTHETIC coding of the test fixture."}
+        coding_yaml[f"synthetic_{k}"] = CODING_YAML["baseline"]
     coding_rows = []
-    for name, meta in CODINGS.items():
+    for name, meta in all_codings.items():
         p = config / "codings" / f"{name}.yaml"
         p.parent.mkdir(parents=True, exist_ok=True)
         text = (f"name: {name}\nlabel: \"{meta['label']}\"\nproposed_by: \"{meta['proposed_by']}\"\n"
-                f"why: \"{meta['why']}\"\n" + CODING_YAML[name])
+                f"why: \"{meta['why']}\"\n" + coding_yaml[name])
         p.write_text(text, encoding="utf-8")
         coding_rows.append({"coding": name, **meta, "file": f"config/codings/{name}.yaml",
                             "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
@@ -104,7 +113,7 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
 
     # ---- Weisiger estimates and fits
     est_rows, fit_rows = [], []
-    for track, codings in (("original", ["baseline"]), ("rebuilt", list(CODINGS))):
+    for track, codings in (("original", ["baseline"]), ("rebuilt", list(all_codings))):
         for coding in codings:
             for mid, (table, column, terms) in W_MODELS.items():
                 status, message = "ok", ""
@@ -132,7 +141,7 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
 
     # ---- Henke (rebuilt only; her archive is not obtained)
     h_est, h_fit = [], []
-    for coding in CODINGS:
+    for coding in all_codings:
         for mid, terms in (("baseline_logit", ["embeddedness", "defense", "polity2"]),
                            ("agreements_only", ["embeddedness_agreements_only"])):
             if mid == "agreements_only":
@@ -172,7 +181,7 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
 
     # ---- survival curves
     surv = []
-    for track, codings in (("original", ["baseline"]), ("rebuilt", list(CODINGS))):
+    for track, codings in (("original", ["baseline"]), ("rebuilt", list(all_codings))):
         for coding in codings:
             for fo in (0, 1):
                 rate = (0.0012 if fo == 0 else 0.0004) * float(rng.uniform(0.8, 1.2))
@@ -189,14 +198,14 @@ def make_results(tmp_path: str | Path, seed: int = 0) -> dict[str, Path]:
          "note": "needs dated battle deaths"},
         {"variable": "pvict", "label": "Relative Capabilities", "status": "rebuilt", "note": "CINC of active members"},
     ]
-    for coding in CODINGS:
+    for coding in all_codings:
         _csv(results / coding / "weisiger" / "rebuilt" / "variables.csv", var_rows)
     _csv(results / "baseline" / "weisiger" / "original" / "variables.csv", [
         {"variable": v, "label": LABELS.get(v, v), "status": "original",
          "note": "SYNTHETIC TEST DATA - not Weisiger's archive; generated"} for v in FULL])
 
     # ---- participants (case browser): 6 synthetic participants; one changes status under Morey
-    for coding in CODINGS:
+    for coding in all_codings:
         parts = []
         for k in range(6):
             censored = coding == "morey_entrapment" and k == 0

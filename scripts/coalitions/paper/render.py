@@ -103,6 +103,70 @@ def _tex_cell(c: dict[str, Any]) -> TexRaw:
     return TexRaw(est + (f"$^{{{sup}}}$" if sup else ""))
 
 
+#: At most this many value columns (besides the row-label column) in one part of a per-coding table
+#: of the LaTeX version: a column holds a coefficient (with its standard error in parentheses
+#: beside it in the model-family tables, below it in the model tables), about 2.2 cm in
+#: footnotesize, so six of them and the row labels fit the 16 cm text width of A4 with 2.5 cm
+#: margins. Wider tables are split into parts (the HTML version keeps them whole and scrolls).
+TEX_MAX_COLUMNS = 6
+
+
+def _tex_parts(t: dict[str, Any], max_cols: int = TEX_MAX_COLUMNS) -> list[dict[str, Any]]:
+    """A per-coding table (``columns``, ``groups`` and rows of ``cells``) cut into parts of at most
+    ``max_cols`` columns, as even in size as possible and in the table's column order, each with
+    its own header groups and every row (label repeated) restricted to its columns.
+
+    Each part carries ``part``/``of`` and ``which``: the columns it holds, said by their header
+    group ("Published; Rebuilt from public data: Published coding to Without the world wars"), for
+    the caption "(part 1 of 2: ...)". A table that fits is one part with ``of == 1``.
+    """
+    cols = list(t["columns"])
+    n = len(cols)
+    k = max(1, -(-n // max_cols))
+    sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    group_span: dict[str, int] = {}
+    for col in cols:
+        group_span[col["group"]] = group_span.get(col["group"], 0) + 1
+
+    def sliced(row: dict[str, Any] | None, lo: int, hi: int) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        return {**row, "cells": list(row["cells"])[lo:hi]}
+
+    parts, lo = [], 0
+    for i, size in enumerate(sizes, start=1):
+        hi = lo + size
+        mine = cols[lo:hi]
+        groups: list[dict[str, Any]] = []
+        for col in mine:
+            if groups and groups[-1]["label"] == col["group"]:
+                groups[-1]["span"] += 1
+                groups[-1]["cols"].append(col["label"])
+            else:
+                groups.append({"label": col["group"], "span": 1, "cols": [col["label"]]})
+        which = []
+        for g in groups:
+            labs = g["cols"]
+            if group_span[g["label"]] == 1:
+                which.append(g["label"])
+            elif len(labs) == 1:
+                which.append(f"{g['label']}: {labs[0]}")
+            elif len(labs) == 2:
+                which.append(f"{g['label']}: {labs[0]} and {labs[1]}")
+            else:
+                which.append(f"{g['label']}: {labs[0]} to {labs[-1]}")
+        parts.append({
+            "part": i, "of": k, "which": "; ".join(which), "columns": mine,
+            "groups": [{"label": g["label"], "span": g["span"]} for g in groups],
+            "rows": [sliced(r, lo, hi) for r in t.get("rows") or []],
+            "ame_rows": [sliced(r, lo, hi) for r in t.get("ame_rows") or []],
+            "stat_rows": [sliced(r, lo, hi) for r in t.get("stat_rows") or []],
+            "status_row": sliced(t.get("status_row"), lo, hi),
+        })
+        lo = hi
+    return parts
+
+
 class _HtmlRenderer:
     """Prose and cells for the HTML version (citations as author-year links to the reference list)."""
 
@@ -215,6 +279,7 @@ def _env_tex() -> jinja2.Environment:
     env.filters["prose"] = _tex_prose
     env.filters["cell"] = _tex_cell
     env.filters["path"] = _tex_path
+    env.filters["parts"] = _tex_parts
     return env
 
 
