@@ -32,6 +32,7 @@ from coalitions.multiverse import (
 )
 from coalitions.speccurve import plot_spec_curve, summarise
 from coalitions.util import CoalitionsError
+from helpers.sources import weisiger_sources
 
 MODELS = {"weisiger": "config/models/weisiger.yaml", "henke": "config/models/henke.yaml"}
 WEISIGER_TABLES = ("cow_war_participants", "cow_nmc5", "cow_nmc6", "democracy_state_year", "polity5", "archigos_leaders",
@@ -169,12 +170,10 @@ def test_an_unknown_study_is_named(tmp_path: Path, root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def wtables(tables, root: Path) -> dict[str, pd.DataFrame]:
-    from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables, trend_tables
+    from coalitions.weisiger.battle_periods import trend_tables
     from coalitions.weisiger.rebuild_coding import WeisigerCoding
 
-    out = {t: tables[t] for t in (*WEISIGER_TABLES, *trend_tables(WeisigerCoding()))}
-    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
-    return out
+    return weisiger_sources(tables, root, (*WEISIGER_TABLES, *trend_tables(WeisigerCoding())))
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coalitions.weisiger.battle_periods import (StepIndex, attach_window, battle_case_files, battle_case_tables,
-                                                trend_term)
+from coalitions.weisiger.battle_periods import StepIndex, attach_window, trend_term
 from coalitions.weisiger.models import run_models
 from coalitions.weisiger.rebuild import WeisigerCoding, build_participants, build_periods, required_tables
 from coalitions.weisiger.rebuild_cases import load_cases
 from coalitions.weisiger.specs import load_specs
+from helpers.sources import weisiger_sources
 
 CODING = WeisigerCoding(foverlap_source="theatre")
 US_WWII = 13900211  # idvar: war 139, ccode 2, side 1, spell 1
@@ -21,9 +21,7 @@ US_WWII = 13900211  # idvar: war 139, ccode 2, side 1, spell 1
 
 @pytest.fixture(scope="module")
 def src(tables, root):
-    out = {name: tables[name] for name in required_tables(CODING)}
-    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
-    return out
+    return weisiger_sources(tables, root, required_tables(CODING))
 
 
 @pytest.fixture(scope="module")

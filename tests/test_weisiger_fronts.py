@@ -9,18 +9,16 @@ import pytest
 
 from coalitions.util import CoalitionsError
 from coalitions.weisiger.fronts import FRONTS, check_fronts, front_overlap, read_fronts, validate_fronts
-from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables
 from coalitions.weisiger.rebuild import WeisigerCoding, build_participants, build_rebuilt, required_tables
 from coalitions.weisiger.rebuild_cases import load_cases
 
 from helpers.fronts import ROWS, SOURCE, csv_text, write_fronts
+from helpers.sources import weisiger_sources
 
 
 @pytest.fixture(scope="module")
 def src(tables, root):
-    out = {name: tables[name] for name in required_tables(WeisigerCoding())}
-    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
-    return out
+    return weisiger_sources(tables, root, required_tables(WeisigerCoding()))
 
 
 @pytest.fixture(scope="module")

@@ -29,15 +29,12 @@ from coalitions.weisiger.handcoded import (
 from coalitions.weisiger.rebuild import WeisigerCoding, build_rebuilt, required_tables
 from coalitions.weisiger.rebuild_cases import load_cases
 from helpers.handcoded import VALID, tiny_coalition, with_change, write_case_file
+from helpers.sources import weisiger_sources
 
 
 @pytest.fixture(scope="module")
 def src(tables, root):
-    from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables
-
-    out = {name: tables[name] for name in required_tables()}
-    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
-    return out
+    return weisiger_sources(tables, root, required_tables())
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import pytest
 from coalitions.schema import read_table
 from coalitions.util import CoalitionsError
 from coalitions.weisiger.handcoded import HANDCODED_TIME_VARYING
-from coalitions.weisiger.battle_periods import battle_case_files, battle_case_tables
 from coalitions.weisiger.rebuild import (
     EXIT_REASONS,
     TIME_VARYING,
@@ -24,6 +23,7 @@ from coalitions.weisiger.rebuild import (
     write_rebuilt,
 )
 from coalitions.weisiger.rebuild_sources import cow_to_gw
+from helpers.sources import weisiger_sources
 
 # every Weisiger variable of the article (the sweep's other ctrend windows are attached per model)
 WEISIGER_VARIABLES = ["withdraw", "volunt", "foverlap", "ctrend60", "otrend60",
@@ -34,9 +34,7 @@ WEISIGER_VARIABLES = ["withdraw", "volunt", "foverlap", "ctrend60", "otrend60",
 
 @pytest.fixture(scope="module")
 def src(tables, root):
-    out = {name: tables[name] for name in required_tables(WeisigerCoding())}
-    out.update(battle_case_tables([root / f for f in battle_case_files()]))  # the CDB90 actor mapping
-    return out
+    return weisiger_sources(tables, root, required_tables(WeisigerCoding()))
 
 
 @pytest.fixture(scope="module")
