@@ -12,7 +12,7 @@ the offline mirror of the public data, it measures, one after the other:
 (d) ``multiverse_<study>``  every universe of one study (``results/multiverse/<study>_*``, forced): its
                    shards (``multiverse_shards`` of config/config.yaml, or ``--shards N``), the gather and
                    the curves; reported with the number of universes and universes per second (wall and
-                   CPU); ``--multiverse-file config/multiverse_quick.yaml`` measures a smaller multiverse;
+                   CPU); ``--multiverse-file config/multiverse_quick.yaml`` uses a smaller multiverse (in every step);
 (e) ``single_<study>``      one coding (baseline) of that study (its per-coding jobs, forced);
 (f) ``inprocess``  the computations of (a) in ONE Python process: every job script Snakemake generated in
                    (a) (kept with ``--skip-script-cleanup``) executed in the order the jobs started, with
@@ -309,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shards", type=int, default=None,
                     help="multiverse_shards for the multiverse steps (default: the workflow's config)")
     ap.add_argument("--multiverse-file", default=None,
-                    help="multiverse_file for the multiverse steps, e.g. config/multiverse_quick.yaml (default: the "
-                         "workflow's config); the report names it")
+                    help="multiverse_file for every step, e.g. config/multiverse_quick.yaml (default: the "
+                         "workflow's config); checked before anything runs, and the report names it")
     ap.add_argument("--only-multiverse", action="store_true",
                     help="only (d) and (e), after building their inputs (the clean tables): no full build, "
                          "no-op, swap or in-process run")
@@ -324,6 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     if not mirror.is_dir():
         print(f"mirror {mirror} not found: give --mirror DIR or set COALITIONS_MIRROR", file=sys.stderr)
         return 2
+    from coalitions.multiverse import load_multiverse
+    from coalitions.util import CoalitionsError
+
+    mv_file = args.multiverse_file or "config/multiverse.yaml"
+    try:  # a wrong file is refused now, not after the builds before the multiverse steps
+        mv_config = load_multiverse(ROOT / mv_file, root=ROOT)
+    except CoalitionsError as e:
+        print(f"--multiverse-file: {e}", file=sys.stderr)
+        return 2
     base = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="coalitions-bench-"))
     wd = copy_workflow(base / "workflow")
     logs = base / "bench-logs"
@@ -331,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k != "COALITIONS_MIRROR"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     smk = [sys.executable, "-m", "snakemake"]
-    conf = ["--config", f"mirror={mirror}"]
+    conf = ["--config", f"mirror={mirror}", *([f"multiverse_file={args.multiverse_file}"] if args.multiverse_file else [])]
     cores = ["--cores", str(args.cores)]
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     steps: dict[str, dict[str, Any]] = {}
@@ -379,13 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                      "not_dependent_jobs": not_dependent})
 
     # (d) every universe of each study; (e) one coding of each study
-    from coalitions.multiverse import load_multiverse
-
-    mv_file = args.multiverse_file or "config/multiverse.yaml"
-    mv_config = load_multiverse(wd / mv_file, root=wd)
     shard_conf = [*conf, f"multiverse_shards={args.shards}"] if args.shards else conf
-    if args.multiverse_file:
-        shard_conf = [*shard_conf, f"multiverse_file={args.multiverse_file}"]
     for s in STUDIES:
         r = step(f"multiverse_{s}", [*smk, f"results/multiverse/{s}_summary.json", *cores, "--forcerun",
                                      "multiverse_shard", "multiverse_run", f"multiverse_plot_{s}", *shard_conf])
