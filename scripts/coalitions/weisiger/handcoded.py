@@ -738,8 +738,16 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
                 zip(units["idvar"].astype(int), units["coalid"], units["warnum"], units["side"], units["ccode"])}
     coal_arrays = {cid: (g["ccode"].to_numpy(), g["entry"].to_numpy(), g["end"].to_numpy())
                    for cid, g in by_coal.items()}
+
+    def on(spells: list, day: pd.Timestamp) -> set:
+        return {grp for grp, lo, hi in spells if pd.notna(lo) and lo <= day <= hi}
+
+    def maybe_on(spells: list, day: pd.Timestamp) -> set:
+        return {grp for grp, lo, hi in spells if pd.isna(lo) and day <= hi}
+
     for k in range(n):
         cid, wn_k, side_k, cc_k = unit_key[int(idv[k])]
+        me = int(cc_k)
         if cid not in cache:
             cache[cid] = (bindings(sep, wn_k, side_k, "bound_from", "bound_to", "agreement"),
                           bindings(cmd, wn_k, side_k, "start_date", "end_date", "command"))
@@ -749,24 +757,16 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
         dk = d0[k]
         act = (g_cc != cc_k) & (g_entry <= dk) & (g_end >= dk)
         partners = set(int(c) for c in g_cc[act])
-        u = {"ccode": cc_k}
-
-        def on(spells: list, day: pd.Timestamp) -> set:
-            return {grp for grp, lo, hi in spells if pd.notna(lo) and lo <= day <= hi}
-
-        def maybe_on(spells: list, day: pd.Timestamp) -> set:
-            return {grp for grp, lo, hi in spells if pd.isna(lo) and day <= hi}
-
-        mine = on(sb.get(int(u["ccode"]), []), d)
+        mine = on(sb.get(me, []), d)
         # (a member bound by nothing, or in no command, shares none with a partner: no need to look)
         bound = {j for j in partners if mine & on(sb.get(j, []), d)} if mine else set()
         sepdum[k] = float(bool(bound))
         seppc[k] = len(bound) / len(partners) if partners else 0.0
-        myc = on(cb.get(int(u["ccode"]), []), d)
+        myc = on(cb.get(me, []), d)
         intdum[k] = float(any(myc & on(cb.get(j, []), d) for j in partners)) if myc else 0.0
         if intdum[k] == 0 and cmd_unknown:
             # a spell whose start the sources do not give: 1 would be possible, so the value is unknown
-            mym = maybe_on(cb.get(int(u["ccode"]), []), d)
+            mym = maybe_on(cb.get(me, []), d)
             if any((mym & (on(cb.get(j, []), d) | maybe_on(cb.get(j, []), d))) | (myc & maybe_on(cb.get(j, []), d))
                    for j in partners):
                 intdum[k] = np.nan
