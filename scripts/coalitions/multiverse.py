@@ -662,8 +662,11 @@ def _fronts() -> pd.DataFrame | None:
     return _STATE.get("cases", {}).get(FRONTS)
 
 
-def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], pd.DataFrame]:
-    """Periods of the given wars of one build group, one frame per war (keyed like the shared store)."""
+def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], Any]:
+    """The records of the given wars of one build group, with the hand-coded step applied, one piece per war
+    keyed like the shared store: ``(periods, participants, counts)`` of that war, or the exception that
+    stopped the wars' build (it fails the rebuilt track of every group that needs one of them)."""
+    from .weisiger.handcoded import handcoded_records
     from .weisiger.rebuild import build_periods
     from .weisiger.rebuild_coding import WeisigerCoding
 
@@ -672,22 +675,40 @@ def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], 
     params = st["groups"][key][0]["build_params"]
     part = st["participants"][key]
     sub = part[part["warnum"].isin(wars)]
-    per, _ = build_periods(st["tables"], sub, WeisigerCoding.from_dict(params), fronts=_fronts())
     pk = _period_key(params)
     hashes = _group_war_hashes(key)
-    return {(pk, int(w), hashes[int(w)]): per[per["warnum"] == w] for w in wars}
+    keys = {int(w): (pk, int(w), hashes[int(w)]) for w in wars}
+    try:
+        coding = WeisigerCoding.from_dict(params)
+        per, _ = build_periods(st["tables"], sub, coding, fronts=_fronts())
+        part_h, per_h, _, counts = handcoded_records(st["tables"], sub, per, st["cases"], coding)
+    except Exception as exc:  # noqa: BLE001 -- becomes the status of the groups that need these wars
+        LOG.exception("weisiger multiverse: the records of war(s) %s failed", wars)
+        return {k: exc for k in keys.values()}
+    return {k: (per_h[per_h["warnum"] == w], part_h[part_h["warnum"] == w], counts[counts["warnum"] == w])
+            for w, k in keys.items()}
 
 
-def _assemble_periods(key: str) -> pd.DataFrame:
-    """A build group's periods from the shared per-war pieces, in build_periods' order."""
+def _assemble_records(key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A build group's (periods, participants, counts) after the hand-coded step, from the shared per-war
+    pieces, in the order the step gives for all wars at once (records by idvar and war day, participants in
+    the group's order)."""
     st = _STATE
     params = st["groups"][key][0]["build_params"]
     part = st["participants"][key]
     pk = _period_key(params)
     hashes = _group_war_hashes(key)
-    frames = [st["pieces"][(pk, int(w), hashes[int(w)])] for w in sorted(part["warnum"].unique())]
-    per = pd.concat(frames, ignore_index=True) if frames else st["empty_periods"]
-    return per.sort_values(["warnum", "coalid", "idvar", "start"], kind="stable").reset_index(drop=True)
+    got = [st["pieces"][(pk, int(w), hashes[int(w)])] for w in sorted(part["warnum"].unique())]
+    for g in got:
+        if isinstance(g, BaseException):
+            raise g
+    if not got:
+        return st["empty_records"]
+    per = pd.concat([g[0] for g in got], ignore_index=True)
+    per = per.sort_values(["idvar", "wstart"], kind="stable").reset_index(drop=True)
+    ph = pd.concat([g[1] for g in got]).set_index("idvar").loc[part["idvar"]].reset_index()
+    counts = pd.concat([g[2] for g in got], ignore_index=True)
+    return per, ph[list(got[0][1].columns)], counts
 
 
 def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
@@ -757,30 +778,54 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
     built = [k for k in ok_keys if k in st["participants"]]
     st["shared"] = True
     if built:
-        # the self-check: the group that differs most from the base in its exit rules
+        # the self-check: the group that differs most from the base in its exit rules, assembled from the
+        # pieces, against the build and the hand-coded step applied to all its wars at once
         probe = max(built, key=lambda k: (sum(1 for f in EXIT_FIELDS if f in st["groups"][k][0]["build_params"]),
                                           k))
         params = st["groups"][probe][0]["build_params"]
-        direct, _ = build_periods(st["tables"], st["participants"][probe], WeisigerCoding.from_dict(params),
-                                  fronts=_fronts())
-        st["empty_periods"] = direct.iloc[0:0]
         try:
-            pd.testing.assert_frame_equal(_assemble_periods(probe), direct.reset_index(drop=True))
-        except AssertionError as exc:
-            LOG.warning("weisiger multiverse: periods assembled from shared wars differ from a direct build (%s); "
-                        "building every group directly", str(exc).splitlines()[0])
+            direct = _direct_records(probe)
+        except Exception as exc:  # noqa: BLE001 -- the group fails when it is built; nothing to compare
+            LOG.warning("weisiger multiverse: the self-check's group failed (%s); building every group directly",
+                        str(exc).splitlines()[0])
             st["shared"] = False
+        else:
+            st["empty_records"] = (direct[0].iloc[0:0], direct[1].iloc[0:0], direct[2].iloc[0:0])
+            try:
+                for a, b in zip(_assemble_records(probe), direct):
+                    pd.testing.assert_frame_equal(a, b.reset_index(drop=True))
+            except Exception as exc:  # noqa: BLE001 -- AssertionError, or a piece's own failure
+                LOG.warning("weisiger multiverse: records assembled from shared wars differ from a direct build "
+                            "(%s); building every group directly", str(exc).splitlines()[0])
+                st["shared"] = False
     LOG.info("weisiger multiverse: %d build group(s), %d distinct war piece(s) of %d, sharing %s",
              len(built), len(seen), sum(st["participants"][k]["warnum"].nunique() for k in built),
              "on" if st["shared"] else "OFF")
 
 
+def _direct_records(key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A build group's (periods, participants, counts) built for all its wars at once, as ``build_rebuilt``
+    builds them: the periods, then the hand-coded step."""
+    from .weisiger.handcoded import handcoded_records
+    from .weisiger.rebuild import build_periods
+    from .weisiger.rebuild_coding import WeisigerCoding
+
+    st = _STATE
+    coding = WeisigerCoding.from_dict(st["groups"][key][0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
+    part = st["participants"][key]
+    periods, _ = build_periods(st["tables"], part, coding, fronts=_fronts())
+    part_h, per_h, _, counts = handcoded_records(st["tables"], part, periods, st["cases"], coding)
+    return per_h, part_h, counts
+
+
 def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(periods, variables) of one build group: assembled from the shared pieces (or built directly),
-    validated as ``build_rebuilt`` validates them."""
+    """(periods, variables) of one build group: assembled from the shared per-war pieces (or built
+    directly), with the hand-coded variables and missing-data rules, validated as ``build_rebuilt``
+    validates them."""
     from .schema import validate
-    from .weisiger.rebuild import (PARTICIPANTS_SCHEMA, PERIODS_SCHEMA, VARIABLES_SCHEMA, build_periods,
-                                   variables_table)
+    from .weisiger.battle_periods import trend_source_used
+    from .weisiger.handcoded import handcoded_variables_from_counts
+    from .weisiger.rebuild import PARTICIPANTS_SCHEMA, PERIODS_SCHEMA, VARIABLES_SCHEMA, variables_table
     from .weisiger.rebuild_coding import WeisigerCoding
 
     st = _STATE
@@ -788,17 +833,9 @@ def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     if key in st.get("participants_error", {}):
         raise st["participants_error"][key]
     coding = WeisigerCoding.from_dict(members[0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
-    part = st["participants"][key]
-    if st.get("shared"):
-        from .weisiger.battle_periods import trend_source_used
-
-        periods, variables = _assemble_periods(key), variables_table(coding, trend_source_used(st["tables"], coding))
-    else:
-        periods, variables = build_periods(st["tables"], part, coding, fronts=_fronts())
-    # the hand-coded variables and missing-data rules, as build_rebuilt applies them
-    from .weisiger.handcoded import apply_handcoded
-
-    part, periods, variables, _ = apply_handcoded(st["tables"], part, periods, variables, st["cases"], coding)
+    periods, part, counts = _assemble_records(key) if st.get("shared") else _direct_records(key)
+    variables = handcoded_variables_from_counts(variables_table(coding, trend_source_used(st["tables"], coding)),
+                                                st["cases"], coding, part, counts)
     validate(part, PARTICIPANTS_SCHEMA, "rebuilt Weisiger participants")
     validate(periods, PERIODS_SCHEMA, "rebuilt Weisiger periods")
     validate(variables, VARIABLES_SCHEMA, "rebuilt Weisiger variables")

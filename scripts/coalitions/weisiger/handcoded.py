@@ -58,7 +58,8 @@ from ..util import LOG, CoalitionsError
 __all__ = [
     "VOLUNTARY", "SEPARATE_PEACE", "LEADERS", "INTEGRATED_COMMAND", "WAR_AIMS", "HANDCODED_FILES",
     "EXTENSION_WARNUMS", "read_handcoded", "validate_handcoded", "check_extension_rows", "split_at_dates",
-    "apply_handcoded", "handcoded_variables", "MISSING_COLUMNS", "required_handcoded_tables",
+    "apply_handcoded", "handcoded_records", "handcoded_variables", "handcoded_variables_from_counts",
+    "COUNT_COLUMNS", "MISSING_COLUMNS", "required_handcoded_tables",
 ]
 
 VOLUNTARY = "weisiger_voluntary"
@@ -644,6 +645,12 @@ def _polity_classes(tables: Mapping[str, pd.DataFrame]) -> tuple[dict[tuple[int,
     return codes, years
 
 
+#: What the hand-coded step filled in, per war (the variables table's notes give the totals): records whose
+#: newlead comes from the leaders file, from an Archigos interregnum, and records whose polity2 was carried
+#: over a Polity gap or whose demdum was coded 0 for a state Polity does not list.
+COUNT_COLUMNS = ("n_lead", "n_gap", "n_pol_carried", "n_pol_unlisted")
+
+
 def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame, periods: pd.DataFrame,
                     variables: pd.DataFrame, cases: Mapping[str, pd.DataFrame], coding: Any,
                     conquest: pd.DataFrame | None = None, track: str = "rebuilt"
@@ -656,6 +663,28 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     ``regaim`` filled, ``newlead`` completed from the leaders file and ``polity2``/``demdum``
     completed by the Polity rules; the variables table with the statuses and notes; and the
     missing-reasons table (:data:`MISSING_COLUMNS`).
+    """
+    part, per, missing, counts = handcoded_records(tables, participants, periods, cases, coding, conquest)
+    return part, per, handcoded_variables_from_counts(variables, cases, coding, part, counts), missing
+
+
+def handcoded_variables_from_counts(variables: pd.DataFrame, cases: Mapping[str, Any], coding: Any,
+                                    participants: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`handcoded_variables` with the totals of the per-war ``counts`` of :func:`handcoded_records`."""
+    tot = {c: int(counts[c].sum()) if len(counts) else 0 for c in COUNT_COLUMNS}
+    return handcoded_variables(variables, cases, coding, participants, n_lead=tot["n_lead"], n_gap=tot["n_gap"],
+                               n_pol={"carried": tot["n_pol_carried"], "unlisted": tot["n_pol_unlisted"]})
+
+
+def handcoded_records(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame, periods: pd.DataFrame,
+                      cases: Mapping[str, pd.DataFrame], coding: Any, conquest: pd.DataFrame | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The record-level part of :func:`apply_handcoded`: ``(participants, periods, missing, counts)``,
+    ``counts`` one row per war with :data:`COUNT_COLUMNS`.
+
+    Everything here is computed war by war (a record's values depend on its own war's participants and
+    records, the case files, the source tables and the coding only), so the step applied to each war alone
+    gives that war's rows of the step applied to all wars (the multiverse relies on it and checks it).
     """
     cases = dict(cases or {})
     if conquest is None and "conquest_exits" in cases:
@@ -675,6 +704,9 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
 
     # ---- cut points: every date where a hand-coded value or a partner's activity changes
     cuts = []
+    # per coalition: its war's first day and the war days on which the partner and pledge/command values
+    # below can change (the cut days, and the day after the war's end, which ends an open-ended pledge)
+    segments: dict[int, tuple[pd.Timestamp, np.ndarray]] = {}
     for cid, g in units.groupby("coalid"):
         ws = g["ws"].iloc[0]
         change = set(_spell_day(t, ws) for t in g["entry"]) | set(_spell_day(t, ws) + 1 for t in g["end"])
@@ -686,6 +718,9 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
             change |= {_spell_day(x, ws) for x in t[a] if pd.notna(x)}
             change |= {_spell_day(x, ws) + 1 for x in t[b] if pd.notna(x)}
         cuts += [(i, d) for i in g["idvar"] for d in change]
+        we = war_end.get(wn)
+        bounds = change | ({_spell_day(we, ws) + 1} if we is not None and pd.notna(we) else set())
+        segments[int(cid)] = (ws, np.array(sorted(bounds), dtype=np.int64))
     nan_lead = per.loc[per["newlead"].isna(), "idvar"].unique()
     if lead is not None and len(lead) and len(nan_lead):
         for i in nan_lead:
@@ -745,8 +780,22 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     def maybe_on(spells: list, day: pd.Timestamp) -> set:
         return {grp for grp, lo, hi in spells if pd.isna(lo) and day <= hi}
 
+    # the values are those of the record's first day; between two consecutive change days of its coalition
+    # they cannot change, so a participant's records in one such segment share them (computed once)
+    rec_cid = [unit_key[int(i)][0] for i in idv]
+    rec_ws = np.array([segments[c][0].to_datetime64() for c in rec_cid], dtype="datetime64[ns]") if n else \
+        np.array([], dtype="datetime64[ns]")
+    rec_day = ((d0.astype("datetime64[ns]") - rec_ws) // np.timedelta64(1, "D")).astype(np.int64)
+    seg_memo: dict[tuple[int, int], tuple[float, float, float, str | None]] = {}
     for k in range(n):
         cid, wn_k, side_k, cc_k = unit_key[int(idv[k])]
+        seg = (int(idv[k]), int(np.searchsorted(segments[cid][1], rec_day[k], side="right")))
+        hit = seg_memo.get(seg)
+        if hit is not None:
+            sepdum[k], seppc[k], intdum[k], why = hit
+            if why is not None:
+                int_why[k] = why
+            continue
         me = int(cc_k)
         if cid not in cache:
             cache[cid] = (bindings(sep, wn_k, side_k, "bound_from", "bound_to", "agreement"),
@@ -772,6 +821,7 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
                 intdum[k] = np.nan
                 int_why[k] = "member of an integrated command from a date the sources do not give (" \
                              f"{INTEGRATED_COMMAND}.csv: start_date empty)"
+        seg_memo[seg] = (sepdum[k], seppc[k], intdum[k], int_why.get(k))
     if aims is not None and len(aims):
         a = aims.set_index(["warnum", "ccode", "side"])
         key = list(zip(per["warnum"], per["ccode"], per["side"]))
@@ -797,8 +847,8 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
     per["volunt"] = np.where(fin, v, 0.0)
 
     # ---- newlead from the leaders file where Archigos has none; then Archigos' short interregna
-    n_lead = 0
-    n_gap = 0
+    lead_k: list[int] = []
+    gap_k: list[int] = []
     arch = tables.get("archigos_leaders")
     arch_by = {int(g): d.sort_values("start") for g, d in arch.groupby("gwcode")} if arch is not None else {}
     miss = np.nonzero(per["newlead"].isna().to_numpy())[0]
@@ -817,7 +867,7 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
                 hit = (lst <= d0[k]) & (lend >= d0[k])
                 if hit.any():
                     cur = pd.Timestamp(lst[hit].max())
-                    n_lead += 1
+                    lead_k.append(k)
         if cur is None and coding.archigos_gap_days and arch_by:
             from .rebuild_sources import cow_to_gw
 
@@ -827,7 +877,7 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
                 if len(before) and len(after) and (after["start"].min() - before["end"].max()).days \
                         <= coding.archigos_gap_days:
                     cur = before.loc[before["end"].idxmax(), "start"]  # the outgoing leader until the next one
-                    n_gap += 1
+                    gap_k.append(k)
         if cur is None:
             continue
         ref = u["first_entry"] if coding.newlead_reference == "entry" else u["ws"]
@@ -845,7 +895,7 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
         for cc, g in pol_tab[["ccode", "year", "polity2"]].dropna().groupby("ccode"):
             series[int(cc)] = g.set_index("year")["polity2"].astype(float).sort_index()
     pol_why: dict[int, str] = {}
-    n_pol = {"carried": 0, "unlisted": 0}
+    pol_k: dict[str, list[int]] = {"carried": [], "unlisted": []}
     pc, dc = per.columns.get_loc("polity2"), per.columns.get_loc("demdum")
     carried: dict[tuple[int, int], float | None] = {}
     ccode_col = per["ccode"].to_numpy()
@@ -871,7 +921,7 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
                 if val is not None:
                     per.iat[k, pc] = val
                     per.iat[k, dc] = float(val >= coding.demdum_threshold)
-                    n_pol["carried"] += 1
+                    pol_k["carried"].append(k)
                     continue
                 pol_why[k] = (f"Polity codes {y} as {what} and no polity2 within {coding.polity_fill_years} years "
                               f"before (polity_gaps = carry_last)")
@@ -880,15 +930,22 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
         elif not listed_year:
             if coding.polity_unlisted == "nondemocracy":
                 per.iat[k, dc] = 0.0
-                n_pol["unlisted"] += 1
+                pol_k["unlisted"].append(k)
                 pol_why[k] = f"Polity does not list ccode {cc} in {y}; demdum = 0 by polity_unlisted = nondemocracy"
             else:
                 pol_why[k] = f"Polity does not list ccode {cc} in {y} (polity_unlisted = missing)"
         else:
             pol_why[k] = f"no polity2 for ccode {cc} in {y} in {coding.polity_table}"
-    if n_pol["carried"] or n_pol["unlisted"]:
+    if pol_k["carried"] or pol_k["unlisted"]:
         LOG.info("Polity rules: %d record(s) carry the last polity2 over an interruption; %d record(s) of states "
-                 "Polity does not list coded demdum = 0", n_pol["carried"], n_pol["unlisted"])
+                 "Polity does not list coded demdum = 0", len(pol_k["carried"]), len(pol_k["unlisted"]))
+    # what was filled in, per war (counted on the records before the unchanged ones are merged again)
+    war_col = per["warnum"].to_numpy()
+    counts = pd.DataFrame({"warnum": np.unique(war_col)})
+    for c, ks in (("n_lead", lead_k), ("n_gap", gap_k), ("n_pol_carried", pol_k["carried"]),
+                  ("n_pol_unlisted", pol_k["unlisted"])):
+        hit = pd.Series(war_col[np.asarray(ks, dtype=np.int64)]).value_counts() if ks else pd.Series(dtype="int64")
+        counts[c] = counts["warnum"].map(hit).fillna(0).astype("int64")
 
     # ---- missing reasons
     leaders_file = f"Archigos 4.1" + (f" or {LEADERS}.csv" if lead is not None else "")
@@ -944,10 +1001,9 @@ def apply_handcoded(tables: Mapping[str, pd.DataFrame], participants: pd.DataFra
         missing = missing[[k in keep for k in zip(missing["idvar"], missing["start"])]].reset_index(drop=True)
         per = merged
 
-    variables = handcoded_variables(variables, cases, coding, part, n_lead=n_lead, n_pol=n_pol, n_gap=n_gap)
     LOG.info("hand-coded variables: %d records after splitting (from %d); newlead from the leaders file on %d "
-             "record(s)", len(per), len(periods), n_lead)
-    return part, per, variables, missing
+             "record(s)", len(per), len(periods), len(lead_k))
+    return part, per, missing, counts
 
 
 def handcoded_variables(variables: pd.DataFrame, cases: Mapping[str, Any], coding: Any, participants: pd.DataFrame,
