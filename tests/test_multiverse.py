@@ -361,6 +361,31 @@ def test_war_fingerprints_of_a_whole_table_equal_those_of_each_war(wtables, root
     assert len(set(at_once.values())) == len(at_once)
 
 
+def test_the_hand_coded_step_war_by_war_equals_the_step_on_all_wars(wtables, root: Path) -> None:
+    """The multiverse applies the hand-coded step to each distinct war once and assembles a build group's
+    records from those pieces: on the real data, the step applied war by war gives the same records,
+    participants and counts as the step applied to all wars at once (here under a coding whose Polity and
+    leader rules fill values in, so the counts are not all zero)."""
+    from coalitions.weisiger.handcoded import COUNT_COLUMNS, handcoded_records
+    from coalitions.weisiger.rebuild import build_participants, build_periods
+    from coalitions.weisiger.rebuild_cases import load_cases
+    from coalitions.weisiger.rebuild_coding import WeisigerCoding
+
+    cases = load_cases(root / "config" / "cases", wtables["cow_war_participants"])
+    coding = WeisigerCoding(exit_tolerance_days=30, polity_table="polity5")
+    part = build_participants(wtables, coding, cases)
+    per, _ = build_periods(wtables, part, coding, fronts=cases.get("weisiger_fronts"))
+    p_all, r_all, _, c_all = handcoded_records(wtables, part, per, cases, coding)
+    assert c_all[list(COUNT_COLUMNS)].to_numpy().sum() > 0
+    pieces = [handcoded_records(wtables, part[part["warnum"] == w], per[per["warnum"] == w], cases, coding)
+              for w in sorted(part["warnum"].unique())]
+    r_war = pd.concat([x[1] for x in pieces], ignore_index=True).sort_values(["idvar", "wstart"], kind="stable")
+    pd.testing.assert_frame_equal(r_war.reset_index(drop=True), r_all.reset_index(drop=True))
+    p_war = pd.concat([x[0] for x in pieces]).set_index("idvar").loc[part["idvar"]].reset_index()
+    pd.testing.assert_frame_equal(p_war[list(p_all.columns)], p_all.reset_index(drop=True))
+    pd.testing.assert_frame_equal(pd.concat([x[3] for x in pieces], ignore_index=True), c_all)
+
+
 def test_a_universe_that_fails_is_kept_with_its_message(raw, wtables, root: Path) -> None:
     data = copy.deepcopy(raw["weisiger"])
     data["switches"] = [data["switches"][0], {

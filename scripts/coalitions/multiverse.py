@@ -553,12 +553,13 @@ def _weisiger_plan(sm: StudyMultiverse, universes: pd.DataFrame, base: Mapping[s
     from .weisiger.apply import resolve
 
     groups: dict[str, list[dict]] = {}
+    read: dict[str, list[dict]] = {}  # each censor case file read and validated once
     for row in universes.to_dict("records"):
         uid = row["universe_id"]
         section, model = universe_settings(sm, row, base)
         member = {"uid": uid, "model": model, "section": section}
         try:
-            resolved = resolve(section, origin=f"{sm.origin}: weisiger universe {uid}", root=root)
+            resolved = resolve(section, origin=f"{sm.origin}: weisiger universe {uid}", root=root, case_cache=read)
         except CoalitionsError as exc:
             member["error"] = exc
             groups.setdefault(f"error:{uid}", []).append(member)

@@ -73,14 +73,27 @@ def read_censor_cases(path: str | Path, origin: str) -> list[dict[str, Any]]:
     return read_censor_cases_strict(path, origin)
 
 
-def resolve(section: Mapping[str, Any], origin: str, root: str | Path = ".") -> dict[str, Any]:
-    """The section with case files read into plain data (so a changed case file changes it)."""
+def resolve(section: Mapping[str, Any], origin: str, root: str | Path = ".",
+            case_cache: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The section with case files read into plain data (so a changed case file changes it).
+
+    ``case_cache``: a dict kept by a caller that resolves many sections (the multiverse), so that each case
+    file is read and validated once (a file that fails is read again, and fails with each origin)."""
+    import copy
+
     params, rules = split_section(section, origin)
     cases = list(params.get("censor_cases", []) or [])
     from .case_guard import case_file_path
 
     for i, f in enumerate(rules.get("censor_case_files", []) or []):
-        cases.extend(read_censor_cases(case_file_path(f, root, origin, f"censor_case_files[{i}]"), origin))
+        path = case_file_path(f, root, origin, f"censor_case_files[{i}]")
+        if case_cache is not None and str(path) in case_cache:
+            got = copy.deepcopy(case_cache[str(path)])
+        else:
+            got = read_censor_cases(path, origin)
+            if case_cache is not None:
+                case_cache[str(path)] = copy.deepcopy(got)
+        cases.extend(got)
     if cases:
         params["censor_cases"] = cases
     WeisigerCoding.from_dict(params, origin=origin)  # validate now: errors name the file and key

@@ -566,9 +566,9 @@ def _volunt(participants: pd.DataFrame, cases: Mapping[str, pd.DataFrame], codin
     """volunt, volunt_how, volunt_source, volunt_contested for every exit of ``participants``."""
     p = participants.copy()
     p["volunt"] = np.nan
-    p["volunt_how"] = pd.Series([None] * len(p), dtype=object)
-    p["volunt_source"] = pd.Series([None] * len(p), dtype=object)
-    p["volunt_contested"] = pd.Series([None] * len(p), dtype=object)
+    p["volunt_how"] = pd.Series([None] * len(p), index=p.index, dtype=object)
+    p["volunt_source"] = pd.Series([None] * len(p), index=p.index, dtype=object)
+    p["volunt_contested"] = pd.Series([None] * len(p), index=p.index, dtype=object)
     vol = cases.get(VOLUNTARY)
     used: set[int] = set()
     defaulted = []
