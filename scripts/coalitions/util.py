@@ -169,6 +169,26 @@ def read_yaml(path: str | os.PathLike) -> Any:
     return load(path)
 
 
+#: look-ups derived from source tables, by what they are and the identity of the tables they were built from
+#: (the tables are kept alive with them, so an id cannot be reused while its entry exists)
+_DERIVED: dict[tuple, tuple[Any, list]] = {}
+
+
+def derived(name: str, objs: list[Any], build: Any) -> Any:
+    """``build()``, computed once for the same ``objs`` (the source tables it reads, by identity).
+
+    For read-only look-ups (dicts of arrays or frames) that many builds of one process derive from the same
+    tables, as the multiverse does for each war it builds; the caller must not change what it gets."""
+    key = (name, tuple(id(o) for o in objs))
+    hit = _DERIVED.get(key)
+    if hit is None:
+        if len(_DERIVED) > 32:
+            _DERIVED.clear()
+        hit = (build(), list(objs))
+        _DERIVED[key] = hit
+    return hit[0]
+
+
 def setup_logging(log_file: str | os.PathLike | None = None) -> None:
     """Log to stderr and, when Snakemake gives one, to the rule's log file."""
     handlers: list[logging.Handler] = [logging.StreamHandler()]

@@ -132,8 +132,9 @@ def battle_events(tables: Mapping[str, pd.DataFrame], source: str) -> pd.DataFra
 
 
 def build_steps(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame, coding,
-                windows: list[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(steps, coverage) from the battle data of ``coding.trend_source`` for ``windows``."""
+                windows: list[int] | None = None, coverage: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(steps, coverage) from the battle data of ``coding.trend_source`` for ``windows`` (coverage None
+    when not asked for: the periods need the steps only)."""
     from . import trends
 
     events = battle_events(tables, trend_source_used(tables, coding))
@@ -147,7 +148,7 @@ def build_steps(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame, 
     steps["idvar"] = steps["idvar"].astype("int64")
     steps["window"] = steps["window"].astype("int64")
     return steps.sort_values(["idvar", "window", "date"], kind="stable").reset_index(drop=True), \
-        trends.coverage(events, units)
+        (trends.coverage(events, units) if coverage else None)
 
 
 _OFF = 200_000  # epoch days + _OFF > 0 for every date from 1420 on

@@ -53,7 +53,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..util import LOG, CoalitionsError
+from ..util import LOG, CoalitionsError, derived
 
 __all__ = [
     "VOLUNTARY", "SEPARATE_PEACE", "LEADERS", "INTEGRATED_COMMAND", "WAR_AIMS", "HANDCODED_FILES",
@@ -850,7 +850,9 @@ def handcoded_records(tables: Mapping[str, pd.DataFrame], participants: pd.DataF
     lead_k: list[int] = []
     gap_k: list[int] = []
     arch = tables.get("archigos_leaders")
-    arch_by = {int(g): d.sort_values("start") for g, d in arch.groupby("gwcode")} if arch is not None else {}
+    arch_by = derived("archigos_by_gwcode", [arch], lambda: {int(g): d.sort_values("start")
+                                                            for g, d in arch.groupby("gwcode")}) \
+        if arch is not None else {}
     miss = np.nonzero(per["newlead"].isna().to_numpy())[0]
     col = per.columns.get_loc("newlead")
     if lead is not None and len(lead):
@@ -888,12 +890,14 @@ def handcoded_records(tables: Mapping[str, pd.DataFrame], participants: pd.DataF
 
     # ---- Polity: interruption/interregnum/transition years and states Polity does not list
     miss = np.nonzero(per["polity2"].isna().to_numpy())[0]
-    special, p5years = _polity_classes(tables) if len(miss) else ({}, {})
+    special, p5years = derived("polity_classes", [tables.get("polity5")], lambda: _polity_classes(tables)) \
+        if len(miss) else ({}, {})
     pol_tab = tables.get(coding.polity_table)
     series: dict[int, pd.Series] = {}
-    if pol_tab is not None:
-        for cc, g in pol_tab[["ccode", "year", "polity2"]].dropna().groupby("ccode"):
-            series[int(cc)] = g.set_index("year")["polity2"].astype(float).sort_index()
+    if pol_tab is not None and len(miss):
+        series = derived("polity2_by_ccode", [pol_tab], lambda: {
+            int(cc): g.set_index("year")["polity2"].astype(float).sort_index()
+            for cc, g in pol_tab[["ccode", "year", "polity2"]].dropna().groupby("ccode")})
     pol_why: dict[int, str] = {}
     pol_k: dict[str, list[int]] = {"carried": [], "unlisted": []}
     pc, dc = per.columns.get_loc("polity2"), per.columns.get_loc("demdum")

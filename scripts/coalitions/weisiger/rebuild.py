@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..readers.cow import WHERE_FOUGHT_REGIONS
 from ..schema import Col, TableSchema, validate, write_table
-from ..util import LOG, CoalitionsError
+from ..util import LOG, CoalitionsError, derived
 from .rebuild_cases import NOT_EXITS, WAR_ENDING_EXITS, load_cases, validate_cases
 from .rebuild_coding import CensorCase, WeisigerCoding
 from .rebuild_sources import alliance_lookup, coalition_history, cow_to_gw, nearest_fill
@@ -537,7 +537,8 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
     not given.
     """
     war = _war_table(tables)
-    units = _units(war, coding)
+    raw_war = tables["cow_war_participants"]
+    units = derived(f"units:{coding.second_spells}:{coding.pause_max_days}", [raw_war], lambda: _units(war, coding))
     units = units[units["warnum"].isin(participants["warnum"].unique())]
     pk = participants[["warnum", "ccode", "side", "spell", "idvar", "exit", "exit_date"]]
     units = units.merge(pk, on=["warnum", "ccode", "side", "spell"], how="left")
@@ -561,12 +562,13 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
     pol = pol[["ccode", "year", "polity2"]].astype({"ccode": "int64", "year": "int64"})
     pol = pol.assign(polity2=pol["polity2"].astype(float)).drop_duplicates(["ccode", "year"])
     arch = _table(tables, "archigos_leaders", "new leaders")
-    leaders = {int(g): (d["start"].to_numpy().astype("datetime64[D]"), d["end"].to_numpy().astype("datetime64[D]"))
-               for g, d in arch.sort_values("start").groupby("gwcode")}
+    leaders = derived("archigos_spells", [arch], lambda: {
+        int(g): (d["start"].to_numpy().astype("datetime64[D]"), d["end"].to_numpy().astype("datetime64[D]"))
+        for g, d in arch.sort_values("start").groupby("gwcode")})
     atop = _table(tables, "atop_dyad_year", "ATOP alliances")
     ctx = _Context(nmc=nmc_f.set_index(["ccode", "year"]), polity=pol.set_index(["ccode", "year"]),
                    leaders=leaders, allied=alliance_lookup(atop, units["ccode"].unique()),
-                   history=coalition_history(war))
+                   history=derived("coalition_history", [raw_war], lambda: coalition_history(war)))
     if coding.foverlap_source == "fronts":
         if fronts is None:
             raise CoalitionsError(f"rebuilt Weisiger periods: foverlap_source is 'fronts' but the front file "
@@ -574,7 +576,7 @@ def build_periods(tables: Mapping[str, pd.DataFrame], participants: pd.DataFrame
         wars = participants["warnum"].unique()
         ctx.fronts, _ = check_fronts(fronts[fronts["warnum"].isin(wars)], war, participants, coding.exclude_wars)
     if trends is None:
-        trends, _ = build_steps(tables, participants, coding, period_windows(coding))
+        trends, _ = build_steps(tables, participants, coding, period_windows(coding), coverage=False)
     ctx.trends = StepIndex(trends[trends["window"].isin(period_windows(coding))])
 
     raw = pd.concat([_war_periods(g, ctx, coding) for _, g in units.groupby("warnum", sort=True)],
