@@ -44,8 +44,8 @@ rule multiverse_shard:
         index=r"[1-9][0-9]*",
         n=r"[1-9][0-9]*",
     threads: 2
-    # a 1,024-universe shard: peak RSS 0.8 GB; about 30 min of CPU for Weisiger (0.54 universes per CPU s, so
-    # about 15 min with its 2 workers), 3-4 min for Henke (README: benchmark)
+    # a 1,024-universe shard: max_rss 2.2 GB summed over the job and its 2 forked workers (which share most
+    # pages); about 6 min of CPU for Weisiger, 1.5 to 4 min for Henke (README: benchmark)
     resources:
         mem_mb=3000,
         runtime=60,
