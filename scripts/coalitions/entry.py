@@ -449,12 +449,22 @@ def multiverse_plot(smk: Any) -> None:
 
 @_entry
 def paper(smk: Any) -> None:
+    """The paper from the rule's named inputs (coalitions.paper.inputs) to its named outputs.
+
+    The commit printed in the paper is read from the checkout Snakemake runs in (it is not a file:
+    as a param it would re-run the paper at every commit)."""
+    import os
     from pathlib import Path
 
-    from .paper import build_paper
+    from .paper import build_paper, git_info
+    from .paper.inputs import from_snakemake
 
-    out = build_paper(".", Path(smk.output.html).parent, registry=smk.input.registry, pdf=smk.params.pdf)
+    inputs = from_snakemake(smk.input, smk.params.order)
     pdf = smk.output.get("pdf")  # an output only where a TeX engine was found
+    outputs = {"tex": smk.output.tex, "html": smk.output.html, "bib": smk.output.bib,
+               "figures": smk.output.figures, "pdf": pdf}
+    out = build_paper(inputs, outputs, git=git_info(os.getcwd()), pdf=smk.params.pdf)
     if pdf and not Path(pdf).is_file():
-        raise CoalitionsError(f"the PDF was not built: {out.get('pdf_status')}; see {Path(smk.output.html).parent}")
+        raise CoalitionsError(f"the PDF was not built: {out.get('pdf_status')}; see "
+                              f"{Path(pdf).with_name('paper.latex.log')}")
     LOG.info("paper: %s", {k: str(v) for k, v in out.items()})
