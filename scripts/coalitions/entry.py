@@ -390,16 +390,19 @@ def comparison(smk: Any) -> None:
 
 @_entry
 def package(smk: Any) -> None:
-    import subprocess
+    """The replication package: the code git tracks (``input.code``) and the results the rule names."""
+    import os
 
     from .package import build_package
+    from .paper import git_info
     from .registry import load_registry
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown (not a git checkout)"
-    names = build_package(".", smk.output[0], load_registry(smk.input.registry), commit=commit)
+    commit = git_info(os.getcwd())["commit"]
+    outputs = [*smk.input.comparison, *smk.input.paper, *smk.input.multiverse, *smk.input.outputs]
+    names = build_package(smk.output[0], load_registry(smk.input.registry), code=list(smk.input.code),
+                          outputs=outputs, results_dir=smk.params.results,
+                          readme_template=smk.input.readme_template, requirements=smk.params.requirements,
+                          commit=commit)
     LOG.info("replication package: %d files", len(names))
 
 
