@@ -27,15 +27,17 @@ def copy_workflow(root: Path, dst: Path) -> Path:
 
 
 def git_checkout(workdir: Path) -> Path:
-    """Make ``workdir`` a git checkout with everything in it committed (the package rule lists the code
-    it ships with ``git ls-files``). Skips the test when git is not installed."""
+    """Make ``workdir`` a git checkout with the workflow's code and configuration committed (the package
+    rule lists the code it ships with ``git ls-files``; data and results stay untracked). Skips the test
+    when git is not installed."""
     import pytest
 
     git = shutil.which("git")
     if not git:
         pytest.skip("git is not installed (the replication package is built from a git checkout)")
     ident = ["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
-    for args in (["init", "-q"], ["add", "-A"], [*ident, "commit", "-q", "-m", "scratch copy of the workflow"]):
+    parts = [p for p in WORKFLOW_PARTS if (workdir / p).exists()]
+    for args in (["init", "-q"], ["add", "-A", "--", *parts], [*ident, "commit", "-q", "-m", "scratch copy of the workflow"]):
         subprocess.run([git, *args], cwd=workdir, check=True, capture_output=True, text=True)
     return workdir
 
