@@ -121,6 +121,7 @@ PAPER_OUTPUTS = {
     "html": report("results/paper/paper.html", caption="../report/paper.rst", category="Paper"),
     "tex": "results/paper/paper.tex",
     "bib": "results/paper/references.bib",
+    "figures": directory("results/paper/figures"),
 }
 if BUILD_PDF:
     PAPER_OUTPUTS["pdf"] = "results/paper/paper.pdf"

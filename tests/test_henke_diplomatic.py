@@ -204,7 +204,7 @@ def test_the_papers_1950_sentence(tmp_path):
     from coalitions.henke.checks import COLUMNS
     from coalitions.paper.henke_check import korea_1950_paragraph
 
-    assert korea_1950_paragraph(tmp_path, {}) is None
+    assert korea_1950_paragraph(tmp_path / "comparison" / "henke_korea1950.csv", {}) is None
     rows = [{"coding": "baseline", "philippines": 17, "south_africa": 23, "philippines_rank": 30,
              "south_africa_rank": 12, "n_ranked": 71, "result": "South Africa above the Philippines"},
             {"coding": "henke_diplomatic_levels_only", "result": "not measurable: no value for the Philippines "
@@ -212,7 +212,7 @@ def test_the_papers_1950_sentence(tmp_path):
             {"coding": "henke_post_cold_war", "result": "not in the sample (Korea 1950 not included)"}]
     (tmp_path / "comparison").mkdir()
     pd.DataFrame(rows, columns=COLUMNS).to_csv(tmp_path / "comparison" / "henke_korea1950.csv", index=False)
-    text = korea_1950_paragraph(tmp_path, {"baseline": "Published coding"})
+    text = korea_1950_paragraph(tmp_path / "comparison" / "henke_korea1950.csv", {"baseline": "Published coding"})
     assert "Published coding: South Africa above the Philippines (values 17 and 23; ranks 30 and 12 of 71)" in text
     assert "henke_diplomatic_levels_only: not measurable: no value for the Philippines and South Africa" in text
     assert "henke_post_cold_war: not in the sample" in text

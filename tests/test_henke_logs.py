@@ -235,7 +235,7 @@ def test_without_the_archive_there_are_no_log_values(tmp_path):
 
 def test_the_papers_published_column_is_filled_from_the_log(archive, tmp_path):
     from coalitions.paper import gather, render_paper
-    from helpers.paper_fixture import make_results
+    from helpers.paper_fixture import PAPER_TEMPLATES, make_results, paper_inputs
     from test_paper import html_tables
 
     out, new_printed, _ = archive
@@ -243,9 +243,8 @@ def test_the_papers_published_column_is_filled_from_the_log(archive, tmp_path):
     dest = tree["archives"] / "henke2017"
     shutil.rmtree(dest)
     shutil.copytree(out, dest)
-    ctx = gather(tree["results"], tree["config"], tree["registry"], archive_status_dir=tree["archives"],
-                 provenance_dir=tree["provenance"], git_commit="0" * 16, source_date_epoch=1_700_000_000)
-    paper = render_paper(ctx, tmp_path / "paper", pdf=False)
+    ctx = gather(paper_inputs(tree), git_commit="0" * 16, source_date_epoch=1_700_000_000)
+    paper = render_paper(ctx, tmp_path / "paper", templates=PAPER_TEMPLATES, pdf=False)
     tabs = html_tables(Path(paper["html"]))
     t = tabs["tab-henke-log-new-01"]
     assert "from a SYNTHETIC TEST LOG (not the author's)" in t["notes"]

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from coalitions.fetch import safe_extract_all
-from helpers.workflow import copy_workflow
+from helpers.workflow import copy_workflow, git_checkout
 
 #: the small multiverse of both builds (see the module docstring)
 QUICK = "multiverse_file=config/multiverse_quick.yaml"
@@ -51,7 +51,10 @@ def _run(workdir: Path, *args: str, timeout: float = 1800) -> subprocess.Complet
 @pytest.fixture(scope="module")
 def package(root, mirror, tmp_path_factory) -> Path:
     work = copy_workflow(root, tmp_path_factory.mktemp("build"))
-    _run(work, "package", "--cores", "2", "--config", f"mirror={mirror}", QUICK)
+    # the results are built outside a git checkout, as the verifier's rebuild is (the paper prints the
+    # commit it was built from, "unknown" there); the package step needs one (git ls-files)
+    _run(work, "--cores", "2", "--config", f"mirror={mirror}", QUICK)
+    _run(git_checkout(work), "package", "--cores", "2", "--config", f"mirror={mirror}", QUICK)
     return work / "results" / "replication-package.zip"
 
 
@@ -104,3 +107,71 @@ def test_package_rebuilds_byte_for_byte_from_an_empty_folder(package, mirror, tm
             differ.append(str(rel))
     assert not missing, f"not rebuilt: {missing}"
     assert not differ, f"not byte-identical after a rebuild: {differ}"
+
+
+# ------------------------------------------------------------------------------------------------
+# fast: what the package lists (git ls-files for the code, the rule's inputs for the outputs)
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false",
+                    *args], cwd=cwd, check=True, capture_output=True, text=True)
+
+
+def test_package_code_needs_git_and_a_checkout(tmp_path, monkeypatch):
+    import shutil
+
+    from coalitions import package as P
+    from coalitions.util import CoalitionsError
+
+    (tmp_path / "Snakefile").write_text("# synthetic\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    if shutil.which("git"):
+        with pytest.raises(CoalitionsError, match=r"^package: this folder is not a git checkout .*git ls-files"):
+            P.tracked_files()
+    monkeypatch.setattr(P.shutil, "which", lambda name: None)
+    with pytest.raises(CoalitionsError, match=r"^package: git is not installed"):
+        P.tracked_files()
+
+
+def test_package_ships_what_git_tracks_and_the_named_outputs(tmp_path, monkeypatch, registry):
+    import shutil
+
+    from coalitions.package import build_package, tracked_files
+    from coalitions.util import CoalitionsError
+
+    if not shutil.which("git"):
+        pytest.skip("git is not installed")
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "Snakefile").write_text("# synthetic\n")
+    (tmp_path / "rules" / "a.smk").write_text("# synthetic\n")
+    (tmp_path / "README.md").write_text("synthetic readme\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "synthetic")
+    (tmp_path / "rules" / "untracked.smk").write_text("# not committed\n")
+    figs = tmp_path / "results" / "paper" / "figures"
+    figs.mkdir(parents=True)
+    (figs / "f.png").write_bytes(b"synthetic")
+    (figs / ".snakemake_timestamp").write_text("")
+    (tmp_path / "results" / "comparison").mkdir()
+    (tmp_path / "results" / "comparison" / "t.csv").write_text("a\n1\n")
+    (tmp_path / "results" / "benchmark.json").write_text("{}\n")  # in results/, but no rule names it
+    monkeypatch.chdir(tmp_path)
+    code = tracked_files()
+    assert code == ["README.md", "Snakefile", "rules/a.smk"]
+    kw = dict(registry=registry, code=code, results_dir="results", requirements={"paper": {"mem_mb": 1000}},
+              readme_template=root / "scripts" / "coalitions" / "templates" / "package_README.md.j2")
+    names = build_package("out.zip", outputs=["results/comparison/t.csv", "results/paper/figures"], **kw)
+    assert names == ["README.md", "docs/WORKFLOW.md", "Snakefile", "rules/a.smk",
+                     "outputs/comparison/t.csv", "outputs/paper/figures/f.png", "MANIFEST.sha256"]
+    with zipfile.ZipFile("out.zip") as zf:
+        assert "| `paper` | 1000 |  |" in zf.read("README.md").decode()
+    with pytest.raises(CoalitionsError, match=r"not inside results"):
+        build_package("out2.zip", outputs=["Snakefile"], **kw)
+    assert not Path("out2.zip").exists()
+    (tmp_path / "rules" / "a.smk").unlink()
+    with pytest.raises(CoalitionsError, match=r"missing from the working tree: rules/a\.smk"):
+        tracked_files()

@@ -29,7 +29,7 @@ from coalitions.paper.fmt import count, num, pval, stars, tex_escape
 from coalitions.paper.gather import read_published
 from coalitions.registry import load_registry
 from coalitions.util import CoalitionsError
-from helpers.paper_fixture import PUBLISHED_TEST_VALUE, UNAVAILABLE_REASON, make_results
+from helpers.paper_fixture import PAPER_TEMPLATES, PUBLISHED_TEST_VALUE, UNAVAILABLE_REASON, make_results, paper_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 SDE = 1_700_000_000
@@ -39,9 +39,8 @@ SCRIPTS = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 
 
 def _render(tree: dict[str, Path], out: Path, *, pdf: bool, sde: int = SDE, **kw) -> dict:
-    ctx = gather(tree["results"], tree["config"], tree["registry"], archive_status_dir=tree["archives"],
-                 provenance_dir=tree["provenance"], git_commit="0123456789abcdef", source_date_epoch=sde, **kw)
-    return render_paper(ctx, out, pdf=pdf)
+    ctx = gather(paper_inputs(tree), git_commit="0123456789abcdef", source_date_epoch=sde, **kw)
+    return render_paper(ctx, out, templates=PAPER_TEMPLATES, pdf=pdf)
 
 
 def _html_text(path: Path) -> str:
@@ -489,9 +488,10 @@ def test_empty_project_renders(tmp_path):
     """Nothing but the registry: every section says what is not available; the PDF still builds."""
     (tmp_path / "config").mkdir()
     shutil.copyfile(ROOT / "config" / "sources.yaml", tmp_path / "config" / "sources.yaml")
-    ctx = gather(tmp_path / "results", tmp_path / "config", tmp_path / "config" / "sources.yaml",
-                 archive_status_dir=tmp_path / "resources" / "original", source_date_epoch=SDE)
-    out = render_paper(ctx, tmp_path / "paper", pdf=HAVE_TEX)
+    ctx = gather(paper_inputs({"results": tmp_path / "results", "config": tmp_path / "config",
+                               "registry": tmp_path / "config" / "sources.yaml",
+                               "archives": tmp_path / "resources" / "original"}), source_date_epoch=SDE)
+    out = render_paper(ctx, tmp_path / "paper", templates=PAPER_TEMPLATES, pdf=HAVE_TEX)
     page = _html_text(Path(out["html"]))
     for s in ("No coding-rule sets are available", "No results of Weisiger (2016) are available",
               "The list of status changes is not available", "no record of a download attempt"):
@@ -506,7 +506,7 @@ def test_malformed_results_file_names_the_file(tmp_path):
     p = tree["results"] / "comparison" / "weisiger_fits.csv"
     pd.read_csv(p).drop(columns=["status"]).to_csv(p, index=False)
     with pytest.raises(CoalitionsError, match=r"weisiger_fits\.csv: missing column\(s\) \['status'\]"):
-        gather(tree["results"], tree["config"], tree["registry"], archive_status_dir=tree["archives"])
+        gather(paper_inputs(tree))
 
 
 def test_no_tex_engine_is_not_an_error(tmp_path, monkeypatch):

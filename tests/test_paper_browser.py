@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from coalitions.paper import gather, render_paper
-from helpers.paper_fixture import make_results
+from helpers.paper_fixture import PAPER_TEMPLATES, make_results, paper_inputs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -33,9 +33,8 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
 def page(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("browser")
     tree = make_results(base / "tree")
-    ctx = gather(tree["results"], tree["config"], tree["registry"], archive_status_dir=tree["archives"],
-                 provenance_dir=tree["provenance"], git_commit="0123456789abcdef", source_date_epoch=1_700_000_000)
-    out = render_paper(ctx, base / "out", pdf=False)
+    ctx = gather(paper_inputs(tree), git_commit="0123456789abcdef", source_date_epoch=1_700_000_000)
+    out = render_paper(ctx, base / "out", templates=PAPER_TEMPLATES, pdf=False)
     return Path(out["html"])
 
 

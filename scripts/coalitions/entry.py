@@ -390,16 +390,19 @@ def comparison(smk: Any) -> None:
 
 @_entry
 def package(smk: Any) -> None:
-    import subprocess
+    """The replication package: the code git tracks (``input.code``) and the results the rule names."""
+    import os
 
     from .package import build_package
+    from .paper import git_info
     from .registry import load_registry
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown (not a git checkout)"
-    names = build_package(".", smk.output[0], load_registry(smk.input.registry), commit=commit)
+    commit = git_info(os.getcwd())["commit"]
+    outputs = [*smk.input.comparison, *smk.input.paper, *smk.input.multiverse, *smk.input.outputs]
+    names = build_package(smk.output[0], load_registry(smk.input.registry), code=list(smk.input.code),
+                          outputs=outputs, results_dir=smk.params.results,
+                          readme_template=smk.input.readme_template, requirements=smk.params.requirements,
+                          commit=commit)
     LOG.info("replication package: %d files", len(names))
 
 
@@ -449,12 +452,22 @@ def multiverse_plot(smk: Any) -> None:
 
 @_entry
 def paper(smk: Any) -> None:
+    """The paper from the rule's named inputs (coalitions.paper.inputs) to its named outputs.
+
+    The commit printed in the paper is read from the checkout Snakemake runs in (it is not a file:
+    as a param it would re-run the paper at every commit)."""
+    import os
     from pathlib import Path
 
-    from .paper import build_paper
+    from .paper import build_paper, git_info
+    from .paper.inputs import from_snakemake
 
-    out = build_paper(".", Path(smk.output.html).parent, registry=smk.input.registry, pdf=smk.params.pdf)
+    inputs = from_snakemake(smk.input, smk.params.order)
     pdf = smk.output.get("pdf")  # an output only where a TeX engine was found
+    outputs = {"tex": smk.output.tex, "html": smk.output.html, "bib": smk.output.bib,
+               "figures": smk.output.figures, "pdf": pdf}
+    out = build_paper(inputs, outputs, git=git_info(os.getcwd()), pdf=smk.params.pdf)
     if pdf and not Path(pdf).is_file():
-        raise CoalitionsError(f"the PDF was not built: {out.get('pdf_status')}; see {Path(smk.output.html).parent}")
+        raise CoalitionsError(f"the PDF was not built: {out.get('pdf_status')}; see "
+                              f"{Path(pdf).with_name('paper.latex.log')}")
     LOG.info("paper: %s", {k: str(v) for k, v in out.items()})

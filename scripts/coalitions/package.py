@@ -1,8 +1,9 @@
 """The journal replication package: ``results/replication-package.zip``.
 
-The zip is a runnable copy of the workflow (code, configuration, case files, environments) plus its
-outputs (``outputs/``: the comparison tables, estimates, multiverse and paper) and a README in the
-structure of the Social Science Data Editors' template. It holds no third-party data: the fetch
+The zip is a runnable copy of the workflow (code, configuration, case files, environments: the files
+git tracks, ``git ls-files``) plus its outputs (``outputs/``: the comparison tables, estimates,
+multiverse and paper, each an input of the ``package`` rule) and a README in the structure of the
+Social Science Data Editors' template. It holds no third-party data: the fetch
 step downloads every dataset from its provider (or copies it from a mirror folder) and verifies it.
 
 A verifier unzips it and runs one command (``make all``, or ``snakemake --cores 8`` in an
@@ -12,33 +13,26 @@ byte for byte.
 
 from __future__ import annotations
 
-import csv
-import glob
 import hashlib
-import json
 import platform
+import shutil
+import subprocess
 import zipfile
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .registry import Registry
-from .util import atomic_path
+from .util import CoalitionsError, atomic_path
 
-#: what the package ships of the project (paths relative to the project root)
+#: what the package ships of the project: the files git tracks under these paths (relative to the
+#: project root, listed by ``git ls-files``; an untracked or ignored file is never shipped)
 CODE = ["Snakefile", "Makefile", "pyproject.toml", "README.md", "rules", "scripts", "config", "envs", "report", "profiles", ".ci",
         "tests"]
-#: outputs shipped (relative to the project root); analysis datasets derived from third-party data
-#: and the clean source tables are NOT shipped: the workflow rebuilds them after fetching the data
-OUTPUT_GLOBS = ["results/comparison/*.csv", "results/multiverse/*", "results/paper/*", "results/paper/figures/*",
-                "results/*/weisiger/*/estimates.csv", "results/*/weisiger/*/fits.csv",
-                "results/*/weisiger/*/applicability.csv", "results/*/weisiger/*/variables.csv",
-                "results/*/weisiger/*/periods_codebook.csv", "results/*/weisiger/rebuilt/participants.csv",
-                "results/*/henke/*/estimates.csv", "results/*/henke/*/fits.csv",
-                "results/*/henke/rebuilt/variables.csv", "results/*/henke/rebuilt/dataset_codebook.csv",
-                "results/benchmark.json"]
 #: a fixed timestamp for every zip member, so that the same inputs give the same zip
 ZIP_DATE = (2016, 1, 1, 0, 0, 0)
+#: files Snakemake itself writes into a directory output (not a result)
+SNAKEMAKE_MARKERS = {".snakemake_timestamp"}
 
 #: every table and figure of the paper: what produces it (rule) and from which file
 OUTPUT_MAP = [
@@ -59,45 +53,73 @@ OUTPUT_MAP = [
 ]
 
 
-def _files(root: Path, items: Iterable[str]) -> list[Path]:
+def tracked_files(parts: Iterable[str] = CODE) -> list[str]:
+    """The files git tracks under ``parts`` in the checkout Snakemake runs in (paths relative to it,
+    sorted): the code and configuration the package ships.
+
+    Outside a git checkout, or without git, a :class:`CoalitionsError` says so: the package lists
+    its code with ``git ls-files`` and is built from a checkout only. A tracked file that is missing
+    from the working tree is an error too (restore it or commit its deletion).
+    """
+    git = shutil.which("git")
+    if not git:
+        raise CoalitionsError("package: git is not installed; the replication package lists its code with "
+                              "`git ls-files`: install git and build the package in a git checkout of the project")
+    try:
+        proc = subprocess.run([git, "ls-files", "-z", "--", *parts], capture_output=True, text=True,
+                              timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise CoalitionsError(f"package: `git ls-files` could not run ({exc}); build the package in a git "
+                              "checkout of the project") from None
+    if proc.returncode != 0:
+        why = " ".join(proc.stderr.split()) or f"exit status {proc.returncode}"
+        raise CoalitionsError(f"package: this folder is not a git checkout ({why}); the replication package lists "
+                              "its code with `git ls-files`: build it in a git checkout of the project")
+    files = sorted(f for f in proc.stdout.split("\0") if f)
+    if not files:
+        raise CoalitionsError("package: `git ls-files` lists no tracked file of the workflow "
+                              f"({', '.join(parts)}); commit the project before building the package")
+    gone = [f for f in files if not Path(f).is_file()]
+    if gone:
+        raise CoalitionsError(f"package: tracked file(s) missing from the working tree: {', '.join(gone[:5])}"
+                              f"{' ...' if len(gone) > 5 else ''}; restore them or commit their deletion")
+    return files
+
+
+def output_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The shipped outputs: the given files, and the files inside the given directories (the paper's
+    figures), without the marker Snakemake writes into a directory output."""
     out: list[Path] = []
-    for item in items:
-        p = root / item
+    for p in map(Path, paths):
         if p.is_dir():
-            out.extend(q for q in sorted(p.rglob("*")) if q.is_file() and "__pycache__" not in q.parts
-                       and not q.name.endswith((".pyc",)) and ".egg-info" not in str(q))
-        elif p.is_file():
+            out.extend(q for q in sorted(p.rglob("*")) if q.is_file() and q.name not in SNAKEMAKE_MARKERS)
+        else:
             out.append(p)
+    return sorted(set(out))
+
+
+def declared_resources(rules: Iterable) -> dict[str, dict[str, int]]:
+    """The memory (``mem_mb``) and runtime (minutes) each Snakemake rule declares as fixed numbers
+    (``workflow.rules``; a rule without them, or with a value computed per job, is left out)."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rules:
+        res = {}
+        for k in ("mem_mb", "runtime"):
+            v = r.resources.get(k) if r.resources else None
+            if v is None or getattr(v, "is_evaluable", lambda: False)():
+                continue
+            v = getattr(v, "value", v)
+            if isinstance(v, int):
+                res[k] = v
+        if res:
+            out[r.name] = res
     return out
 
 
-def _outputs(root: Path) -> list[Path]:
-    seen: dict[str, Path] = {}
-    for pattern in OUTPUT_GLOBS:
-        for f in sorted(glob.glob(str(root / pattern))):
-            if Path(f).is_file():
-                seen[f] = Path(f)
-    return [seen[k] for k in sorted(seen)]
-
-
-def runtime_summary(root: Path) -> dict:
-    """Measured runtime and memory: the benchmark's figures when it was run, else Snakemake's
-    per-job benchmark files (sum of wall time, largest resident memory)."""
-    bench = root / "results" / "benchmark.json"
-    if bench.is_file():
-        return {"source": "scripts/benchmark.py (results/benchmark.json)", **json.loads(bench.read_text())}
-    wall, rss, jobs = 0.0, 0.0, 0
-    for f in glob.glob(str(root / "benchmarks" / "**" / "*.tsv"), recursive=True):
-        with open(f, encoding="utf-8") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                jobs += 1
-                wall += float(row.get("s") or 0)
-                try:
-                    rss = max(rss, float(row.get("max_rss") or 0))
-                except ValueError:
-                    pass
-    return {"source": "Snakemake benchmark files of the jobs that record them", "jobs": jobs,
-            "sum_job_seconds": round(wall, 1), "max_job_rss_mb": round(rss, 1)}
+def requirements_table(requirements: Mapping[str, Mapping[str, int]]) -> list[dict[str, object]]:
+    """The memory and runtime each rule declares (``resources:``), one row per rule, sorted."""
+    return [{"rule": r, "mem_mb": v.get("mem_mb", ""), "runtime": v.get("runtime", "")}
+            for r, v in sorted(requirements.items())]
 
 
 def software_versions() -> list[tuple[str, str]]:
@@ -112,11 +134,11 @@ def software_versions() -> list[tuple[str, str]]:
     return out
 
 
-def render_readme(registry: Registry, root: Path, commit: str, template_dir: Path) -> str:
+def render_readme(registry: Registry, template: Path, commit: str,
+                  requirements: Mapping[str, Mapping[str, int]]) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)), autoescape=False,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     sources = []
     for s in registry.sources.values():
         for f in s.files.values():
@@ -125,25 +147,41 @@ def render_readme(registry: Registry, root: Path, commit: str, template_dir: Pat
                             "terms": s.terms, "homepage": s.homepage,
                             "url": f.urls[0].url if f.urls else (s.homepage or ""),
                             "bibtex": s.bibtex, "persistent_id": f.persistent_id or ""})
-    return env.get_template("package_README.md.j2").render(
+    return env.from_string(Path(template).read_text(encoding="utf-8")).render(
         sources=sources, bibtex=list(dict.fromkeys(s.bibtex.strip() for s in registry.sources.values())),
-        runtime=runtime_summary(root), software=software_versions(), commit=commit,
+        requirements=requirements_table(requirements), software=software_versions(), commit=commit,
         outputs=OUTPUT_MAP, platform=f"{platform.system()} {platform.machine()}",
     )
 
 
-def build_package(root: str | Path, out_zip: str | Path, registry: Registry, *, commit: str = "unknown",
-                  template_dir: str | Path | None = None) -> list[str]:
-    """Write the zip atomically; returns the member names."""
-    root = Path(root)
-    template_dir = Path(template_dir) if template_dir else Path(__file__).parent / "templates"
-    members: list[tuple[str, bytes]] = [("README.md", render_readme(registry, root, commit, template_dir).encode())]
-    for f in _files(root, CODE):
-        rel = f.relative_to(root).as_posix()
-        name = "docs/WORKFLOW.md" if rel == "README.md" else rel
-        members.append((name, f.read_bytes()))
-    for f in _outputs(root):
-        members.append(("outputs/" + f.relative_to(root / "results").as_posix(), f.read_bytes()))
+def build_package(out_zip: str | Path, registry: Registry, *, code: Iterable[str | Path],
+                  outputs: Iterable[str | Path], results_dir: str | Path, readme_template: str | Path,
+                  requirements: Mapping[str, Mapping[str, int]], commit: str = "unknown") -> list[str]:
+    """Write the zip atomically; returns the member names.
+
+    ``code`` are the project files shipped as they are (:func:`tracked_files`; ``README.md`` becomes
+    ``docs/WORKFLOW.md``); ``outputs`` the results shipped under ``outputs/`` (files or directories,
+    each inside ``results_dir``, the rule's inputs); ``readme_template`` the package README's template;
+    ``requirements`` the memory and runtime each rule declares.
+    """
+    results_dir = Path(results_dir)
+    members: list[tuple[str, bytes]] = [
+        ("README.md", render_readme(registry, Path(readme_template), commit, requirements).encode())]
+    for f in sorted(Path(c) for c in code):
+        rel = f.as_posix()
+        members.append(("docs/WORKFLOW.md" if rel == "README.md" else rel, f.read_bytes()))
+    for f in output_files(outputs):
+        try:
+            rel = f.relative_to(results_dir).as_posix()
+        except ValueError:
+            raise CoalitionsError(f"package: output {f} is not inside {results_dir}; only results are shipped "
+                                  "under outputs/") from None
+        members.append(("outputs/" + rel, f.read_bytes()))
+    names = [n for n, _ in members]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise CoalitionsError(f"package: zip member(s) listed twice: {', '.join(dup[:5])}; list each file once "
+                              "in the package rule")
     manifest = "\n".join(f"{hashlib.sha256(b).hexdigest()}  {n}" for n, b in members) + "\n"
     members.append(("MANIFEST.sha256", manifest.encode()))
     with atomic_path(out_zip, suffix=".zip.partial") as tmp:

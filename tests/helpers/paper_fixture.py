@@ -287,3 +287,43 @@ def make_results(tmp_path: str | Path, seed: int = 0, extra_codings: int = 0) ->
         "verified_by": "sha256_lf_normalised", "expected": "b" * 64, "sha256": "c" * 64, "bytes": 123456})
     return {"root": root, "results": results, "config": config, "archives": archives,
             "provenance": provenance, "registry": registry}
+
+
+#: the paper's templates and bibliography of this checkout (what the paper rule names)
+TEMPLATES_DIR = ROOT / "scripts" / "coalitions" / "templates"
+PAPER_TEMPLATES = {name: TEMPLATES_DIR / name for name in ("paper.tex.j2", "paper.html.j2", "paper.css",
+                                                           "paper_explorer.js")}
+ARCHIVE_KEYS = ("henke2017", "iwbd", "weisiger2016")
+
+
+def paper_inputs(tree: dict[str, Path]):
+    """The :class:`coalitions.paper.PaperInputs` of a project tree in the workflow's layout: every file
+    of it that the paper rule would name, keyed as the rule keys them (``tree`` as :func:`make_results`
+    returns it; ``provenance`` defaults to ``resources/provenance`` beside ``archives``)."""
+    from coalitions.paper import PaperInputs
+
+    results, config = Path(tree["results"]), Path(tree["config"])
+    archives = tree.get("archives")
+    provenance = tree.get("provenance") or (Path(archives).parent / "provenance" if archives else None)
+
+    def files(folder: Path, pattern: str) -> list[Path]:
+        return sorted(p for p in folder.glob(pattern) if p.is_file())
+
+    return PaperInputs(
+        registry=Path(tree["registry"]),
+        templates=PAPER_TEMPLATES,
+        literature=TEMPLATES_DIR / "literature.bib",
+        models={p.stem: p for p in files(config / "models", "*.yaml")},
+        multiverse_config=config / "multiverse.yaml",
+        codings={p.stem: p for p in files(config / "codings", "*.yaml")},
+        published={p.stem: p for p in files(config / "published", "*.csv")},
+        comparison={p.stem: p for p in files(results / "comparison", "*.csv")},
+        variables={(p.parts[-4], p.parts[-3], p.parts[-2]): p for p in files(results, "*/*/*/variables.csv")},
+        participants={p.parts[-4]: p for p in files(results, "*/weisiger/rebuilt/participants.csv")},
+        henke_datasets={p.parts[-4]: p for p in files(results, "*/henke/rebuilt/dataset.csv")},
+        cases={p.name: p for p in files(config / "cases", "henke_*.csv")},
+        multiverse={p.name: p for p in files(results / "multiverse", "*")},
+        archives={a: Path(archives) / a for a in ARCHIVE_KEYS} if archives else {},
+        provenance=tuple(files(Path(provenance), "**/*.json")) if provenance else (),
+        root=config.parent,
+    )

@@ -26,6 +26,22 @@ def copy_workflow(root: Path, dst: Path) -> Path:
     return dst
 
 
+def git_checkout(workdir: Path) -> Path:
+    """Make ``workdir`` a git checkout with the workflow's code and configuration committed (the package
+    rule lists the code it ships with ``git ls-files``; data and results stay untracked). Skips the test
+    when git is not installed."""
+    import pytest
+
+    git = shutil.which("git")
+    if not git:
+        pytest.skip("git is not installed (the replication package is built from a git checkout)")
+    ident = ["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
+    parts = [p for p in WORKFLOW_PARTS if (workdir / p).exists()]
+    for args in (["init", "-q"], ["add", "-A", "--", *parts], [*ident, "commit", "-q", "-m", "scratch copy of the workflow"]):
+        subprocess.run([git, *args], cwd=workdir, check=True, capture_output=True, text=True)
+    return workdir
+
+
 def snakemake(workdir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """``python -m snakemake ARGS`` in ``workdir`` with this interpreter (the project's venv).
 

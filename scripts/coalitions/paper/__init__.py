@@ -2,47 +2,41 @@
 
 Public API:
 
-* :func:`gather` (``gather.py``) reads the results layout into a plain context;
+* :class:`PaperInputs` (``inputs.py``) names every file the paper reads (the ``paper`` rule's inputs);
+* :func:`gather` (``gather.py``) reads those files into a plain context;
 * :func:`render_paper` (``render.py``) writes ``paper.tex``, ``paper.html``, ``references.bib``,
   ``figures/`` and, when TeX is installed, a byte-reproducible ``paper.pdf``;
 * :func:`make_figures` (``figures.py``) draws the figures deterministically;
-* :func:`build_paper` does both for a project folder (what the workflow rule calls);
+* :func:`build_paper` does both (what the workflow rule calls);
 * :func:`git_info` (``provenance.py``) reads the commit and commit time of a checkout.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .figures import make_figures
 from .gather import gather
+from .inputs import PaperInputs
 from .provenance import git_info
 from .render import build_pdf, render_paper
 
-__all__ = ["gather", "render_paper", "make_figures", "build_pdf", "build_paper", "git_info"]
+__all__ = ["PaperInputs", "gather", "render_paper", "make_figures", "build_pdf", "build_paper", "git_info"]
 
 
-def build_paper(root: str | Path, outdir: str | Path | None = None, *, registry: str | Path | None = None,
-                source_date_epoch: int | None = None, git_commit: str | None = None,
-                pdf: bool = True) -> dict[str, Any]:
-    """Gather the results of the project at ``root`` and render the paper into ``outdir``
-    (default ``root/results/paper``).
+def build_paper(inputs: PaperInputs, out: str | Path | Mapping[str, str | Path], *, git: dict[str, Any],
+                source_date_epoch: int | None = None, pdf: bool = True) -> dict[str, Any]:
+    """Gather the files of ``inputs`` and render the paper to ``out`` (a folder, or the output files
+    by role: see :func:`render_paper`).
 
-    The commit and ``SOURCE_DATE_EPOCH`` default to the checkout's HEAD and its commit time
-    (``"unknown"`` and 0 outside a git checkout); the environment variable ``SOURCE_DATE_EPOCH``,
-    when set, wins over the commit time.
+    ``git`` is :func:`git_info` of the checkout (``commit`` and commit ``time``; ``"unknown"`` and
+    None outside a checkout). ``SOURCE_DATE_EPOCH`` defaults to the commit time (0 without one);
+    the environment variable ``SOURCE_DATE_EPOCH``, when set, wins over the commit time.
     """
-    import os
-
-    root = Path(root)
-    info = git_info(root)
-    commit = git_commit or info["commit"]
     if source_date_epoch is None:
         env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        source_date_epoch = int(env) if env.isdigit() else (info["time"] or 0)
-    ctx = gather(root / "results", root / "config", registry or (root / "config" / "sources.yaml"),
-                 archive_status_dir=root / "resources" / "original",
-                 provenance_dir=root / "resources" / "provenance",
-                 git_commit=commit, source_date_epoch=source_date_epoch)
-    return render_paper(ctx, outdir or (root / "results" / "paper"), pdf=pdf)
+        source_date_epoch = int(env) if env.isdigit() else (git.get("time") or 0)
+    ctx = gather(inputs, git_commit=git.get("commit"), source_date_epoch=source_date_epoch)
+    return render_paper(ctx, out, templates=inputs.templates, pdf=pdf)

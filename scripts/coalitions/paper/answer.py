@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -48,11 +48,12 @@ class VariableStatus:
     its own file uses the baseline's.
     """
 
-    def __init__(self, results: Path, study: str, baseline: str):
+    def __init__(self, variables: Mapping[tuple[str, str, str], Path], study: str, baseline: str):
         self.study, self.baseline = study, baseline
         self._by: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
-        for p in sorted(Path(results).glob(f"*/{study}/*/variables.csv")):
-            coding, track = p.parts[-4], p.parts[-2]
+        for (coding, st, track), p in sorted(variables.items(), key=lambda kv: kv[1]):
+            if st != study or not p.is_file():
+                continue
             try:
                 df = pd.read_csv(p, dtype=str, keep_default_na=False)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):

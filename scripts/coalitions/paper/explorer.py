@@ -88,14 +88,14 @@ def _results(sds: dict[str, Any], answers: list[dict]) -> dict[str, Any]:
                      "Verdict"], "rows": rows}
 
 
-def _weisiger_cases(results: Path, sd: Any) -> dict[str, Any]:
+def _weisiger_cases(participants: dict[str, Path], sd: Any) -> dict[str, Any]:
     codings = [c for c in sd.track_codings.get("rebuilt", [])
-               if (results / c / "weisiger" / "rebuilt" / "participants.csv").is_file()]
+               if c in participants and participants[c].is_file()]
     strings = _Strings()
     units: dict[str, dict] = {}
     order: list[str] = []
     for j, c in enumerate(codings):
-        df = pd.read_csv(results / c / "weisiger" / "rebuilt" / "participants.csv", dtype=str, keep_default_na=False)
+        df = pd.read_csv(participants[c], dtype=str, keep_default_na=False)
         if "participant" not in df.columns:
             continue
         for r in df.to_dict("records"):
@@ -114,12 +114,11 @@ def _weisiger_cases(results: Path, sd: Any) -> dict[str, Any]:
             "rows": [units[p]["info"] + [units[p]["coded"]] for p in order]}
 
 
-def _henke_sources(config: Path) -> dict[tuple[str, str], str]:
+def _henke_sources(cases: dict[str, Path]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
-    cases = config / "cases"
     for name, op_col in (("henke_contributors.csv", "operation_id"), ("henke_iraq_afghanistan_members.csv", "operation")):
-        p = cases / name
-        if not p.is_file():
+        p = cases.get(name)
+        if p is None or not p.is_file():
             continue
         try:
             df = pd.read_csv(p, dtype=str, keep_default_na=False, comment="#")
@@ -136,15 +135,14 @@ def _henke_sources(config: Path) -> dict[tuple[str, str], str]:
     return out
 
 
-def _henke_cases(results: Path, config: Path, sd: Any) -> dict[str, Any]:
-    codings = [c for c in sd.track_codings.get("rebuilt", [])
-               if (results / c / "henke" / "rebuilt" / "dataset.csv").is_file()]
-    sources = _henke_sources(config)
+def _henke_cases(datasets: dict[str, Path], cases: dict[str, Path], sd: Any) -> dict[str, Any]:
+    codings = [c for c in sd.track_codings.get("rebuilt", []) if c in datasets and datasets[c].is_file()]
+    sources = _henke_sources(cases)
     strings = _Strings()
     units: dict[tuple, dict] = {}
     order: list[tuple] = []
     for j, c in enumerate(codings):
-        df = pd.read_csv(results / c / "henke" / "rebuilt" / "dataset.csv", dtype=str, keep_default_na=False)
+        df = pd.read_csv(datasets[c], dtype=str, keep_default_na=False)
         op = "operation_id" if "operation_id" in df.columns else ("operation" if "operation" in df.columns else None)
         if op is None or "ccode" not in df.columns or "joined" not in df.columns:
             continue
@@ -205,14 +203,16 @@ def _multiverse(raw: dict[str, Any], sds: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def explorer_data(results: Path, config: Path, sds: dict[str, Any], answers: list[dict], mv_raw: dict,
+def explorer_data(inputs: Any, sds: dict[str, Any], answers: list[dict], mv_raw: dict,
                   baseline: str) -> dict[str, Any]:
-    """The explorer's inline data (see the module doc)."""
+    """The explorer's inline data (see the module doc); ``inputs`` is the paper's
+    :class:`~coalitions.paper.inputs.PaperInputs` (participants, Henke's datasets and case files)."""
     cases = {}
     if "weisiger" in sds:
-        cases["weisiger"] = {"study": sds["weisiger"].study.name, **_weisiger_cases(results, sds["weisiger"])}
+        cases["weisiger"] = {"study": sds["weisiger"].study.name, **_weisiger_cases(inputs.participants, sds["weisiger"])}
     if "henke" in sds:
-        cases["henke"] = {"study": sds["henke"].study.name, **_henke_cases(results, config, sds["henke"])}
+        cases["henke"] = {"study": sds["henke"].study.name,
+                          **_henke_cases(inputs.henke_datasets, inputs.cases, sds["henke"])}
     return {"results": _results(sds, answers), "cases": cases, "mv": _multiverse(mv_raw, sds)}
 
 

@@ -1,8 +1,9 @@
 """Read every result file of the workflow into one plain context for the paper templates.
 
-:func:`gather` is the only place where the paper touches the results: it reads the files of the
-results layout (``results/comparison``, ``results/{coding}/{study}/{track}``, ``results/multiverse``,
-``config/published``, ``resources/original/*/status.json``, ``resources/provenance``), formats every
+:func:`gather` is the only place where the paper touches the results: it reads the files named by a
+:class:`coalitions.paper.inputs.PaperInputs` (the comparison tables, the per-coding variables,
+participants and datasets, the multiverse, the published values, the coding and model files, the
+archives' ``status.json``, the provenance records), formats every
 number with :mod:`coalitions.paper.fmt` and writes every generated sentence. The templates only lay
 the context out; no number is typed into a template.
 
@@ -31,9 +32,7 @@ from .fmt import (NA_PROSE, NA_TABLE, count, is_missing, join_words, num, normal
 from .provenance import data_checksums, file_hashes, software_versions, tex_version
 from .explorer import explorer_data
 from .answer import VariableStatus, direction, discussion, humanise, proposer_group, study_answer
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-LITERATURE_BIB = TEMPLATES_DIR / "literature.bib"
+from .inputs import PaperInputs
 
 TRACKS = ("original", "rebuilt")
 TRACK_LABEL = {"original": "Original archive", "rebuilt": "Rebuilt from public data"}
@@ -104,13 +103,13 @@ MV_FIXED = {"universe_id", "model_id", "term", "estimate", "conf_low", "conf_hig
 
 
 # =========================================================================== reading helpers
-def read_table(path: Path, *, required: list[str] = (), columns: list[str] = ()) -> pd.DataFrame | None:
-    """Read one CSV of the results layout; None when the file does not exist.
+def read_table(path: Path | None, *, required: list[str] = (), columns: list[str] = ()) -> pd.DataFrame | None:
+    """Read one CSV of the results layout; None when the file is not given or does not exist.
 
     ``required`` columns must be present (else an error naming the file and the column); the other
     ``columns`` are added as missing when absent. Identifier columns are read as text.
     """
-    if not path.is_file():
+    if path is None or not path.is_file():
         return None
     try:
         df = pd.read_csv(path, dtype={c: str for c in STR_COLS}, keep_default_na=True)
@@ -201,7 +200,7 @@ def _read_json(path: Path) -> dict | None:
     return d if isinstance(d, dict) else None
 
 
-def read_published(path: Path) -> pd.DataFrame | None:
+def read_published(path: Path | None) -> pd.DataFrame | None:
     """Published values of one article, in one wide frame (one row per model and term).
 
     Two layouts are accepted: wide (``model_id, term, estimate, std_error, [p_value, stars,
@@ -240,16 +239,15 @@ def read_published(path: Path) -> pd.DataFrame | None:
     return df
 
 
-def model_config(config: Path, study: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """Models and variable labels of ``config/models/{study}.yaml`` when it exists.
+def model_config(path: Path | None) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Models and variable labels of a study's model file (``config/models/{study}.yaml``) when it exists.
 
     Returns ``({model_id: {table, column, label, estimator, cluster, note}}, {variable: label})``.
     Every list under a ``models`` key is read (Weisiger's single list; Henke's ``rebuilt`` and
     ``original`` lists), with the estimator and cluster of the nearest ``defaults``. Templated ids
     of model families (``fig5_ctrend{K}``) are skipped: their fits carry their table and column.
     """
-    path = config / "models" / f"{study}.yaml"
-    if not path.is_file():
+    if path is None or not path.is_file():
         return {}, {}
     try:
         y = read_yaml(path) or {}
@@ -288,22 +286,22 @@ def model_config(config: Path, study: str) -> tuple[dict[str, dict[str, str]], d
 SYNTHETIC_MARK = "synthetic test data"
 
 
-def synthetic_tracks(results: Path, study: str) -> list[str]:
+def synthetic_tracks(variables: dict[tuple[str, str, str], Path], study: str) -> list[str]:
     """Tracks of a study whose data are synthetic test data, not the real data.
 
-    A track is synthetic when its ``variables.csv`` or ``codebook.csv`` (under any coding) carries
-    the marker the readers write for synthetic archives ("SYNTHETIC TEST DATA"), or its fits or
-    estimates have a true ``synthetic`` column.
+    A track is synthetic when its ``variables.csv`` (under any coding; ``variables`` is keyed by
+    coding, study and track) carries the marker the readers write for synthetic archives
+    ("SYNTHETIC TEST DATA"), or its fits or estimates have a true ``synthetic`` column.
     """
     out = set()
-    for tr in TRACKS:
-        for name in ("variables.csv", "codebook.csv"):
-            for p in sorted(results.glob(f"*/{study}/{tr}/{name}")):
-                try:
-                    if SYNTHETIC_MARK in p.read_text(encoding="utf-8", errors="replace").lower():
-                        out.add(tr)
-                except OSError:
-                    continue
+    for (_, st, tr), p in sorted(variables.items(), key=lambda kv: kv[1]):
+        if st != study or tr not in TRACKS or tr in out:
+            continue
+        try:
+            if SYNTHETIC_MARK in p.read_text(encoding="utf-8", errors="replace").lower():
+                out.add(tr)
+        except OSError:
+            continue
     return sorted(out)
 
 
@@ -311,7 +309,7 @@ def synthetic_tracks(results: Path, study: str) -> list[str]:
 class Bib:
     """All BibTeX entries the paper may cite: the registry's and the literature file's."""
 
-    def __init__(self, registry: Registry):
+    def __init__(self, registry: Registry, literature: Path | None = None):
         self.entries: dict[str, BibEntry] = {}
         self.source_keys: dict[str, list[str]] = {}
         for skey, src in registry.sources.items():
@@ -320,8 +318,8 @@ class Bib:
                 self.entries.setdefault(e.key, e)
                 keys.append(e.key)
             self.source_keys[skey] = keys
-        if LITERATURE_BIB.is_file():
-            for e in parse_bibtex(LITERATURE_BIB.read_text(encoding="utf-8"), origin=str(LITERATURE_BIB)):
+        if literature is not None and literature.is_file():
+            for e in parse_bibtex(literature.read_text(encoding="utf-8"), origin=str(literature)):
                 self.entries.setdefault(e.key, e)
         self.cited: set[str] = set()
 
@@ -381,17 +379,17 @@ class Bib:
 class StudyData:
     """Estimates, fits, variables and published values of one study, with lookup helpers."""
 
-    def __init__(self, study: Study, results: Path, config: Path, status: dict, coding_order: list[str],
+    def __init__(self, study: Study, inputs: PaperInputs, status: dict, coding_order: list[str],
                  coding_labels: dict[str, str]):
         self.study = study
         self.status = status
         self.cl = coding_labels
-        self.models_cfg, self.cfg_labels = model_config(config, study.key)
-        self.est, self.est_file = self._stack(results, "estimates", EST_COLS[study.key], REQUIRED_EST)
-        self.fit, self.fit_file = self._stack(results, "fits", FIT_COLS[study.key], REQUIRED_FIT)
+        self.models_cfg, self.cfg_labels = model_config(inputs.models.get(study.key))
+        self.est, self.est_file = self._table(inputs, "estimates", EST_COLS[study.key], REQUIRED_EST)
+        self.fit, self.fit_file = self._table(inputs, "fits", FIT_COLS[study.key], REQUIRED_FIT)
         self.original_hidden = False
         self.original_hidden_synthetic = False
-        self.synthetic_tracks: set[str] = set(synthetic_tracks(results, study.key))
+        self.synthetic_tracks: set[str] = set(synthetic_tracks(inputs.variables, study.key))
         if not status["available"]:
             has_orig = ((self.fit is not None and ((self.fit["track"] == "original") & (self.fit["status"] == OK)).any())
                         or (self.est is not None and ((self.est["track"] == "original")
@@ -432,7 +430,7 @@ class StudyData:
         self.track_codings = {
             tr: [c for c in self.codings if self._has(tr, c)] for tr in TRACKS
         }
-        self.published, self.published_file = self._published(config)
+        self.published, self.published_file = self._published(inputs.published.get(study.archive))
         self.labels = self._labels()
 
     # ---- variants
@@ -476,23 +474,15 @@ class StudyData:
             self.est = self.est[mask]
 
     # ---- reading
-    def _stack(self, results: Path, what: str, cols: list[str], required: list[str]):
-        comp = results / "comparison" / f"{self.study.key}_{what}.csv"
+    def _table(self, inputs: PaperInputs, what: str, cols: list[str], required: list[str]):
+        """The study's comparison table ``{study}_{what}`` (every coding and track stacked)."""
+        comp = inputs.comparison.get(f"{self.study.key}_{what}")
         df = read_table(comp, required=required, columns=cols)
-        if df is not None:
-            return df, comp
-        frames = []
-        for p in sorted(results.glob(f"*/{self.study.key}/*/{what}.csv")):
-            d = read_table(p, required=required, columns=cols)
-            if d is not None:
-                frames.append(d)
-        if not frames:
-            return None, None
-        return pd.concat(frames, ignore_index=True), results
+        return (df, comp) if df is not None else (None, None)
 
-    def _published(self, config: Path):
-        path = config / "published" / f"{self.study.archive}.csv"
-        return read_published(path), (path if path.is_file() else None)
+    @staticmethod
+    def _published(path: Path | None):
+        return read_published(path), (path if path is not None and path.is_file() else None)
 
     def _has(self, track: str, coding: str) -> bool:
         return any(df is not None and ((df["track"] == track) & (df["coding"] == coding)).any()
@@ -1178,14 +1168,13 @@ def coef_plot_data(sd: StudyData, models: list[str], term: str | None, label: st
 
 
 # =========================================================================== survival curves
-def survival_section(results: Path, sd: StudyData | None, baseline: str, figures: dict) -> dict[str, Any]:
+def survival_section(path: Path | None, sd: StudyData | None, baseline: str, figures: dict) -> dict[str, Any]:
     """Predicted survival for Common Front = 1 vs 0 (the article's survival-curve figure).
 
     ``survival_curves.csv`` has ``coding, track, day, survival`` and the value of Common Front in
     ``foverlap`` (or ``term_value``); when it also names the model (``model_id``), the variant
     (``variant``, ``dropped``) or carries a ``note``, the text says which model the curves come from.
     """
-    path = results / "comparison" / "survival_curves.csv"
     df = read_table(path, required=["coding", "track", "day", "survival"])
     missing = ("Survival curves for the front-overlap contrast are not available: the workflow has written no "
                "results/comparison/survival_curves.csv yet.")
@@ -1280,9 +1269,9 @@ def _step_at(series: dict, day: float) -> float | None:
 
 
 # =========================================================================== multiverse
-def switch_labels(config: Path | None) -> dict[str, dict[str, str]]:
-    """``{study: {switch name: label}}`` from config/multiverse.yaml (empty when it cannot be read)."""
-    path = Path(config) / "multiverse.yaml" if config is not None else None
+def switch_labels(path: Path | None) -> dict[str, dict[str, str]]:
+    """``{study: {switch name: label}}`` from the multiverse file (config/multiverse.yaml; empty when it
+    cannot be read)."""
     if path is None or not path.is_file():
         return {}
     try:
@@ -1298,8 +1287,7 @@ def switch_labels(config: Path | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict,
-                       config: Path | None = None) -> dict[str, Any]:
+def multiverse_section(inputs: PaperInputs, sds: dict[str, StudyData], figures: dict) -> dict[str, Any]:
     """The multiverse of each study: one block per track, model and term, with the counts of
     universes by sign and significance, the specification curve and a table by switch setting.
 
@@ -1308,14 +1296,14 @@ def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict,
     switch; ``track``, ``model_id`` and ``is_baseline`` are used when present. The switches are the
     columns of ``{study}_universes.csv`` (or of the table) that are not among :data:`MV_FIXED`.
     """
-    mv_dir = results / "multiverse"
+    mv_files = inputs.multiverse
     studies = []
     raw: dict[str, dict[str, Any]] = {}
-    sw_labels = switch_labels(config)
+    sw_labels = switch_labels(inputs.multiverse_config)
     for key, sd in sds.items():
         swl = sw_labels.get(key, {})
-        uni = read_table(mv_dir / f"{key}_universes.csv", required=["universe_id"])
-        mv = read_table(mv_dir / f"{key}_multiverse.csv", required=["universe_id", "term", "estimate"],
+        uni = read_table(mv_files.get(f"{key}_universes.csv"), required=["universe_id"])
+        mv = read_table(mv_files.get(f"{key}_multiverse.csv"), required=["universe_id", "term", "estimate"],
                         columns=["model_id", "conf_low", "conf_high", "p_value", "status", "track"])
         if mv is None:
             studies.append({"study": sd.study.name, "key": key, "available": False, "blocks": [],
@@ -1354,7 +1342,7 @@ def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict,
         for track, model_id, term in groups:
             sub = mv[(mv["track"] == track) & (mv["model_id"] == model_id) & (mv["term"] == term)].copy()
             blocks.append(_mv_block(sd, key, track, model_id, term, sub, switches, n_uni, multi_model, multi_track,
-                                    track == primary, mv_dir, figures))
+                                    track == primary, mv_files, figures))
         studies.append({"study": sd.study.name, "key": key, "available": True, "paras": [para(*intro)],
                         "blocks": blocks})
         raw[key] = {"uni": uni, "mv": mv, "switches": switches, "labels": swl}
@@ -1363,7 +1351,7 @@ def multiverse_section(results: Path, sds: dict[str, StudyData], figures: dict,
 
 def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub: pd.DataFrame,
               switches: list[str], n_uni: int, multi_model: bool, multi_track: bool, primary: bool,
-              mv_dir: Path, figures: dict) -> dict[str, Any]:
+              mv_files: dict[str, Path], figures: dict) -> dict[str, Any]:
     sub["est"] = sub["estimate"].map(to_float)
     sub["p"] = sub["p_value"].map(to_float)
     status = sub["status"].str.lower()
@@ -1417,14 +1405,14 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
     parts = [key, track if multi_track else "", model_id if multi_model else "", term]
     fig_id = _slug("spec", *parts)
     stem = f"{key}_spec_curve_{term}" if primary or not track else f"{key}_{track}_spec_curve_{term}"
-    png, svg = mv_dir / f"{stem}.png", mv_dir / f"{stem}.svg"
+    png, svg = mv_files.get(f"{stem}.png"), mv_files.get(f"{stem}.svg")
     caption = (f"Specification curve of {lab}{where} ({sd.study.name}): estimates with 95% confidence intervals, "
                "sorted; filled markers are significant at the 5% level. Beneath: the switch settings of each universe "
                "(with many universes: a band of the intervals, and the share of universes taking each setting in "
                "bins of the sorted order).")
-    if png.is_file() and not multi_model:
+    if png is not None and png.is_file() and not multi_model:
         figures[fig_id] = {"id": fig_id, "kind": "file", "source_png": str(png),
-                           "source_svg": str(svg) if svg.is_file() else None,
+                           "source_svg": str(svg) if svg is not None and svg.is_file() else None,
                            "caption": caption.replace("; filled markers are significant at the 5% level", "")
                            + " Drawn by the multiverse step."}
     else:
@@ -1445,27 +1433,25 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
 
 
 # =========================================================================== codings
-def codings_section(results: Path, config: Path, bib: Bib) -> dict[str, Any]:
-    path = results / "comparison" / "codings.csv"
+def codings_section(inputs: PaperInputs, bib: Bib) -> dict[str, Any]:
+    path = inputs.comparison.get("codings")
     df = read_table(path, required=["coding"], columns=["label", "proposed_by", "why", "file", "sha256"])
     names: list[str] = []
     rows_src: list[dict] = []
     if df is not None:
         rows_src = [r for r in df.to_dict("records")]
         names = [r["coding"] for r in rows_src]
-    cfg_dir = config / "codings"
     # without codings.csv (the comparison step has not run), list the coding files of the configuration
-    for p in sorted(cfg_dir.glob("*.yaml")) if (cfg_dir.is_dir() and df is None) else []:
-        if p.stem not in names:
+    for name, p in sorted(inputs.codings.items(), key=lambda kv: kv[1]) if df is None else []:
+        if name not in names and p.is_file():
             try:
                 y = read_yaml(p) or {}
             except CoalitionsError as exc:
                 LOG.warning("paper: %s", exc)
                 y = {}
-            rows_src.append({"coding": p.stem, "label": y.get("label", p.stem), "proposed_by": y.get("proposed_by", ""),
-                             "why": y.get("why", ""), "file": str(p.relative_to(config.parent)) if config.parent in p.parents else p.name,
-                             "sha256": sha256_file(p)})
-            names.append(p.stem)
+            rows_src.append({"coding": name, "label": y.get("label", name), "proposed_by": y.get("proposed_by", ""),
+                             "why": y.get("why", ""), "file": inputs.shown(p), "sha256": sha256_file(p)})
+            names.append(name)
     baseline = "baseline" if "baseline" in names else (names[0] if names else "baseline")
     if df is not None and "baseline" in df.columns:
         flagged = [r["coding"] for r in rows_src if _bool(r.get("baseline"))]
@@ -1477,13 +1463,13 @@ def codings_section(results: Path, config: Path, bib: Bib) -> dict[str, Any]:
         labels[r["coding"]] = (str(r.get("label") or "").strip() or r["coding"])
     labels.setdefault(baseline, "baseline")
     # counts of status changes: codings.csv columns, else status_changes.csv
-    changes = read_table(results / "comparison" / "status_changes.csv",
+    changes = read_table(inputs.comparison.get("status_changes"),
                          required=["study", "coding", "unit", "baseline_status", "coding_status"])
     rows = []
     not_applicable = False
     for n in names:
         r = next(x for x in rows_src if x["coding"] == n)
-        settings = _coding_settings(cfg_dir / f"{n}.yaml")
+        settings = _coding_settings(inputs.codings.get(n))
         counts = {}
         applies = None
         if "studies" in r and not is_missing(r.get("studies")):
@@ -1530,9 +1516,9 @@ def codings_section(results: Path, config: Path, bib: Bib) -> dict[str, Any]:
             "studies": [{"key": st.key, "name": st.name, "units": st.units} for st in STUDIES]}
 
 
-def _coding_settings(path: Path) -> list[str]:
+def _coding_settings(path: Path | None) -> list[str]:
     """The settings a coding file overrides, as ``study: key = value`` lines."""
-    if not path.is_file():
+    if path is None or not path.is_file():
         return []
     try:
         y = read_yaml(path) or {}
@@ -1551,8 +1537,7 @@ def _coding_settings(path: Path) -> list[str]:
     return out
 
 
-def changes_section(results: Path, cl: dict[str, str]) -> dict[str, Any]:
-    path = results / "comparison" / "status_changes.csv"
+def changes_section(path: Path | None, cl: dict[str, str]) -> dict[str, Any]:
     df = read_table(path, required=["study", "coding", "unit", "baseline_status", "coding_status"])
     if df is None:
         return {"available": False, "rows": [],
@@ -1578,11 +1563,11 @@ def changes_section(results: Path, cl: dict[str, str]) -> dict[str, Any]:
 
 
 # =========================================================================== variables
-def variables_tables(results: Path, sds: dict[str, StudyData], baseline: str) -> list[dict[str, Any]]:
+def variables_tables(variables: dict[tuple[str, str, str], Path], sds: dict[str, StudyData],
+                     baseline: str) -> list[dict[str, Any]]:
     out = []
     for key, sd in sds.items():
-        path = results / baseline / key / "rebuilt" / "variables.csv"
-        df = read_table(path, required=["variable", "status"], columns=["note"])
+        df = read_table(variables.get((baseline, key, "rebuilt")), required=["variable", "status"], columns=["note"])
         if df is None:
             continue
         for c in ("variable", "status", "note"):
@@ -1628,9 +1613,9 @@ def sources_table(registry: Registry, bib: Bib, checks: list[dict], statuses: di
     return rows
 
 
-def archive_status(archive_dir: Path | None, study: Study) -> dict[str, Any]:
+def archive_status(inputs: PaperInputs, study: Study) -> dict[str, Any]:
     """status.json of an author's archive; a missing file counts as not available (said so)."""
-    path = archive_dir / study.archive / "status.json" if archive_dir is not None else None
+    path = inputs.archive_file(study.archive, "status.json")
     d = _read_json(path) if path is not None else None
     if d is None:
         where = str(Path(*path.parts[-3:])) if path is not None else "status.json"
@@ -1685,9 +1670,9 @@ def _short_reason(reason: Any, limit: int = 240) -> str:
 
 
 # =========================================================================== abstract and notices
-def battle_data_status(archive_dir: Path | None) -> dict[str, Any] | None:
+def battle_data_status(inputs: PaperInputs) -> dict[str, Any] | None:
     """status.json of the optional IWBD download (None where the build has no record of it)."""
-    path = archive_dir / "iwbd" / "status.json" if archive_dir is not None else None
+    path = inputs.archive_file("iwbd", "status.json")
     d = _read_json(path) if path is not None and path.is_file() else None
     if d is None:
         return None
@@ -1786,53 +1771,46 @@ def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, 
 
 
 # =========================================================================== main entry
-def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry | str | Path, *,
-           archive_status_dir: str | Path | None, provenance_dir: str | Path | None = None,
-           git_commit: str | None = None, source_date_epoch: int | None = None,
+def gather(inputs: PaperInputs, *, git_commit: str | None = None, source_date_epoch: int | None = None,
            key_terms: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Read every result file into the plain context that the paper templates render.
 
-    ``results_dir`` is the workflow's ``results/``; ``config_dir`` its ``config/`` (published values,
-    coding files); ``registry`` the loaded source registry or its path; ``archive_status_dir`` the
-    folder with ``{archive}/status.json`` (``resources/original``); ``provenance_dir`` the folder of
-    data verification records (default: ``provenance`` beside ``archive_status_dir``). ``git_commit``
-    (read by the caller; "unknown" when not given) and ``source_date_epoch`` (the date printed on the
-    paper and used for the reproducible PDF; default 0) go into the provenance appendix.
-    ``key_terms`` optionally names, per study, the terms of the coefficient plots.
+    ``inputs`` names every file read (:class:`coalitions.paper.inputs.PaperInputs`: the registry,
+    the comparison tables, the per-coding files, the multiverse, the published values, the coding,
+    model and multiverse files, the archives, the provenance records). ``git_commit`` (read by the
+    caller; "unknown" when not given) and ``source_date_epoch`` (the date printed on the paper and
+    used for the reproducible PDF; default 0) go into the provenance appendix. ``key_terms``
+    optionally names, per study, the terms of the coefficient plots.
 
     Any subset of the results may be missing: the parts that are missing become "not available"
     sentences. A file that exists but does not follow the layout raises :class:`CoalitionsError`
     naming the file and what is wrong.
     """
-    results = Path(results_dir)
-    config = Path(config_dir)
-    reg = registry if isinstance(registry, Registry) else load_registry(registry)
-    archive_dir = Path(archive_status_dir) if archive_status_dir is not None else None
-    prov_dir = Path(provenance_dir) if provenance_dir is not None else (
-        archive_dir.parent / "provenance" if archive_dir is not None else None)
+    reg = load_registry(inputs.registry)
     sde = int(source_date_epoch) if source_date_epoch is not None else 0
-    bib = Bib(reg)
+    bib = Bib(reg, inputs.literature)
     figures: dict[str, dict] = {}
 
-    statuses = {st.key: archive_status(archive_dir, st) for st in STUDIES}
-    codings = codings_section(results, config, bib)
+    statuses = {st.key: archive_status(inputs, st) for st in STUDIES}
+    codings = codings_section(inputs, bib)
     baseline = codings["baseline"]
     cl = codings["labels"]
     order = [r["coding"] for r in codings["rows"]]
-    sds = {st.key: StudyData(st, results, config, statuses[st.key], order, cl) for st in STUDIES}
-    if archive_dir is not None and statuses["henke"]["available"]:
+    sds = {st.key: StudyData(st, inputs, statuses[st.key], order, cl) for st in STUDIES}
+    henke_archive = inputs.archives.get("henke2017")
+    if henke_archive is not None and statuses["henke"]["available"]:
         from ..henke.logs import published_with_logs  # her published numbers, read from her Stata logs
 
-        sds["henke"].published = published_with_logs(sds["henke"].published, archive_dir / "henke2017")
+        sds["henke"].published = published_with_logs(sds["henke"].published, henke_archive)
     for sd in sds.values():
         for c in sd.codings:
             cl.setdefault(c, c)
 
-    for k, lab in switch_labels(config).items():
+    for k, lab in switch_labels(inputs.multiverse_config).items():
         if k in sds:
             sds[k].switch_labels = lab
-    mv = multiverse_section(results, sds, figures, config)
-    checks = data_checksums(prov_dir)
+    mv = multiverse_section(inputs, sds, figures)
+    checks = data_checksums(inputs.provenance)
 
     study_ctx = []
     for st in STUDIES:
@@ -1936,28 +1914,29 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
         if st.key == "henke":
             from .henke_check import korea_1950_paragraph  # the 1950 check under every coding
 
-            k50 = korea_1950_paragraph(results, cl)
+            k50 = korea_1950_paragraph(inputs.comparison.get("henke_korea1950"), cl)
             if k50:
                 paras.append(para(k50))
         if sd.original_hidden:
             paras.append(para("Results of the original-archive track were found, but the archive's status record "
                               "says it was not obtained; they are not shown."))
-        surv = survival_section(results, sd, baseline, figures) if st.key == "weisiger" else None
+        surv = (survival_section(inputs.comparison.get("survival_curves"), sd, baseline, figures)
+                if st.key == "weisiger" else None)
         study_ctx.append({"key": st.key, "name": st.name, "cite": bib.cite_keys([st.cite]),
                           "paras": paras, "groups": groups_out, "sweeps": sweeps,
                           "table_sweeps": [t for t in sweeps if not t["empty"]], "coef_figures": coef_figs,
                           "survival": surv, "has_models": bool(ids)})
 
-    variables = variables_tables(results, sds, baseline)
+    variables = variables_tables(inputs.variables, sds, baseline)
     answers = []
     for st in STUDIES:
         sd = sds[st.key]
-        vs = VariableStatus(results, st.key, baseline)
+        vs = VariableStatus(inputs.variables, st.key, baseline)
         mv_terms = [b["term"] for s_ in mv["studies"] if s_["key"] == st.key for b in s_["blocks"]]
         answers.append(study_answer(sd, vs, baseline, codings["rows"], mv_terms,
                                     controls=st.key == "weisiger"))
     mv_raw = mv.pop("_raw", {})
-    changes = changes_section(results, cl)
+    changes = changes_section(inputs.comparison.get("status_changes"), cl)
     srcs = sources_table(reg, bib, checks, {k: statuses[s.key] for s in STUDIES for k in [s.archive]})
     intro = [bib.paragraph(p) for p in prose.INTRO]
     data_paras = [bib.paragraph(p) for p in prose.DATA]
@@ -1965,15 +1944,15 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
         bib.cite_keys([sd.study.cite, sd.study.data_cite])
 
     date = _dt.datetime.fromtimestamp(sde, tz=_dt.timezone.utc)
-    coding_files = [config / "codings" / f"{r['coding']}.yaml" for r in codings["rows"]]
-    published_files = [config / "published" / f"{st.archive}.csv" for st in STUDIES]
+    coding_files = [inputs.codings[r["coding"]] for r in codings["rows"] if r["coding"] in inputs.codings]
+    published_files = [inputs.published[st.archive] for st in STUDIES if st.archive in inputs.published]
     ctx: dict[str, Any] = {
         "meta": {"title": prose.TITLE, "date": f"{date.day} {date.strftime('%B %Y')}",
                  "source_date_epoch": sde, "git_commit": git_commit or "unknown"},
-        "notices": notices(sds, statuses, checks, battle_data_status(archive_dir)),
+        "notices": notices(sds, statuses, checks, battle_data_status(inputs)),
         "abstract": abstract(sds, baseline, codings, mv, statuses, answers),
         "answer": {"studies": answers, "discussion": discussion(answers, mv, statuses)},
-        "explorer": explorer_data(results, config, sds, answers, mv_raw, baseline),
+        "explorer": explorer_data(inputs, sds, answers, mv_raw, baseline),
         "intro": intro,
         "data": {"paras": data_paras, "sources": srcs, "variables": variables},
         "codings": codings,
@@ -1993,11 +1972,11 @@ def gather(results_dir: str | Path, config_dir: str | Path, registry: Registry |
                           "files": [{"name": str(v.get("name", k)), "sha256": str(v.get("sha256", NA_TABLE))}
                                     for k, v in sorted((statuses[st.key].get("files") or {}).items())]}
                          for st in STUDIES],
-            "codings": [{"path": h["path"], "sha256": h["sha256"]} for h in file_hashes(coding_files, config.parent)]
+            "codings": [{"path": h["path"], "sha256": h["sha256"]} for h in file_hashes(coding_files, inputs.shown)]
                        or [{"path": f"{r['coding']} (recorded in codings.csv)", "sha256": r["sha256"] or NA_TABLE}
                            for r in codings["rows"]],
-            "published": file_hashes(published_files, config.parent),
-            "registry": file_hashes([Path(reg.path)], config.parent) if Path(reg.path).is_file() else [],
+            "published": file_hashes(published_files, inputs.shown),
+            "registry": file_hashes([Path(reg.path)], inputs.shown) if Path(reg.path).is_file() else [],
         },
         "figures": figures,
     }

@@ -22,10 +22,10 @@ def _v(x) -> str:
     return str(int(f)) if f.is_integer() else f"{f:.2f}"
 
 
-def korea_1950_paragraph(results: str | Path, labels: Mapping[str, str]) -> str | None:
-    """One paragraph listing the check's verdict under each coding; ``None`` without the comparison table."""
-    path = Path(results) / "comparison" / "henke_korea1950.csv"
-    if not path.is_file():
+def korea_1950_paragraph(path: str | Path | None, labels: Mapping[str, str]) -> str | None:
+    """One paragraph listing the check's verdict under each coding (``path``: the comparison table
+    ``henke_korea1950.csv``); ``None`` without it."""
+    if path is None or not Path(path).is_file():
         return None
     try:
         df = pd.read_csv(path, keep_default_na=True)

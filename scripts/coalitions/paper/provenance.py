@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from ..util import LOG, sha256_file
 
@@ -47,13 +47,14 @@ def tex_version() -> str | None:
     return line or None
 
 
-def data_checksums(provenance_dir: str | Path | None) -> list[dict[str, Any]]:
-    """The verification records of every fetched public file (``resources/provenance/**.json``),
-    sorted by path: path, source, key, sha256, bytes, how it was verified and where it came from."""
-    if provenance_dir is None or not Path(provenance_dir).is_dir():
-        return []
+def data_checksums(records: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """The verification records of the fetched public files (``resources/provenance/**.json``, the
+    files given), sorted by path: path, source, key, sha256, bytes, how it was verified and where it
+    came from."""
     rows = []
-    for p in sorted(Path(provenance_dir).rglob("*.json")):
+    for p in sorted(Path(r) for r in records):
+        if not p.is_file():
+            continue
         try:
             rec = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -62,7 +63,7 @@ def data_checksums(provenance_dir: str | Path | None) -> list[dict[str, Any]]:
         if not isinstance(rec, dict):
             continue
         rows.append({
-            "path": str(rec.get("path") or p.relative_to(provenance_dir).with_suffix("")),
+            "path": str(rec.get("path") or p.with_suffix("")),
             "source": str(rec.get("source", "")),
             "key": str(rec.get("key", "")),
             "sha256": str(rec.get("sha256", "")),
@@ -104,14 +105,6 @@ def git_info(repo_dir: str | Path) -> dict[str, Any]:
     return out
 
 
-def file_hashes(paths: list[Path], root: Path) -> list[dict[str, str]]:
-    """sha256 of each existing file, with its path relative to ``root`` (sorted)."""
-    rows = []
-    for p in sorted(paths):
-        if p.is_file():
-            try:
-                rel = str(p.relative_to(root))
-            except ValueError:
-                rel = p.name
-            rows.append({"path": rel, "sha256": sha256_file(p)})
-    return rows
+def file_hashes(paths: list[Path], shown: Callable[[Path], str]) -> list[dict[str, str]]:
+    """sha256 of each existing file, with its path as ``shown`` prints it (sorted)."""
+    return [{"path": shown(p), "sha256": sha256_file(p)} for p in sorted(paths) if p.is_file()]

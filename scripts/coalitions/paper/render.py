@@ -1,14 +1,16 @@
 """Render the paper context into LaTeX (+ PDF) and a self-contained HTML file.
 
-:func:`render_paper` writes, into ``outdir``:
+The templates are the files named by the caller (:data:`coalitions.paper.inputs.TEMPLATE_NAMES`,
+the ``paper`` rule's ``templates`` input), looked up by file name. :func:`render_paper` writes
+(into a folder, or to the files named one by one):
 
 * ``figures/`` - every figure as PNG and SVG (:mod:`coalitions.paper.figures`);
-* ``paper.tex`` - from ``templates/paper.tex.j2`` (Jinja2 with ``<< >>`` / ``<% %>`` delimiters so
+* ``paper.tex`` - from ``paper.tex.j2`` (Jinja2 with ``<< >>`` / ``<% %>`` delimiters so
   they never clash with LaTeX braces); every value printed is escaped by
   :func:`coalitions.paper.fmt.tex_escape` (the environment's ``finalize`` hook applies it to every
   expression, so a data string cannot reach LaTeX unescaped);
 * ``references.bib`` - the registry's BibTeX and the literature the prose cites;
-* ``paper.html`` - from ``templates/paper.html.j2`` with autoescaping, the CSS inline and every
+* ``paper.html`` - from ``paper.html.j2`` with autoescaping, the CSS inline and every
   figure embedded as a base64 ``data:`` URI (the file fetches nothing);
 * ``paper.pdf`` - when ``latexmk`` and ``pdflatex`` are on PATH: built with latexmk + pdflatex +
   bibtex in a temporary folder, with ``SOURCE_DATE_EPOCH``/``FORCE_SOURCE_DATE`` set and
@@ -25,17 +27,19 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import jinja2
 from markupsafe import Markup, escape
 
-from ..util import LOG, atomic_path, write_text_atomic
+from ..util import LOG, CoalitionsError, atomic_path, write_text_atomic
 from .explorer import to_inline_json
 from .figures import make_figures
 from .fmt import NA_TABLE, tex_escape
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+#: the files render_paper writes, by role, when it is given a folder
+PAPER_FILES = {"tex": "paper.tex", "html": "paper.html", "bib": "references.bib", "figures": "figures",
+               "pdf": "paper.pdf"}
 
 #: LaTeX packages the template loads (all in Debian's texlive-latex-base, -latex-recommended and
 #: -fonts-recommended); checked with kpsewhich before a PDF build.
@@ -266,9 +270,21 @@ def number_floats(ctx: dict[str, Any], figure_ids: set[str]) -> dict[str, int | 
 
 
 # --------------------------------------------------------------------------- environments
-def _env_tex() -> jinja2.Environment:
+def _loader(templates: Mapping[str, Path]) -> jinja2.BaseLoader:
+    """The given template files, by file name (nothing else is looked up)."""
+
+    def load(name: str) -> tuple[str, str, Any] | None:
+        path = templates.get(name)
+        if path is None:
+            return None
+        return Path(path).read_bytes().decode("utf-8"), str(path), lambda: False
+
+    return jinja2.FunctionLoader(load)
+
+
+def _env_tex(templates: Mapping[str, Path]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=_loader(templates),
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<<", variable_end_string=">>",
         comment_start_string="<#", comment_end_string="#>",
@@ -283,9 +299,9 @@ def _env_tex() -> jinja2.Environment:
     return env
 
 
-def _env_html(renderer: _HtmlRenderer) -> jinja2.Environment:
+def _env_html(renderer: _HtmlRenderer, templates: Mapping[str, Path]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=_loader(templates),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         autoescape=True, undefined=jinja2.StrictUndefined, finalize=_html_finalize,
     )
@@ -311,12 +327,13 @@ def _missing_tex_packages() -> list[str]:
     return [p for p in TEX_PACKAGES if p not in found]
 
 
-def build_pdf(outdir: Path, source_date_epoch: int, *, timeout: int = 900) -> tuple[str, Path | None]:
-    """Build ``paper.pdf`` from ``outdir/paper.tex`` (+ references.bib, figures/) with latexmk.
+def build_pdf(files: Mapping[str, Path], source_date_epoch: int, *, timeout: int = 900) -> tuple[str, Path | None]:
+    """Build ``files["pdf"]`` from ``files["tex"]`` (+ ``files["bib"]``, the PNGs of
+    ``files["figures"]``) with latexmk.
 
     Returns ``(status, path)``: status ``"built"``, or ``"skipped: ..."``/``"failed: ..."`` with the
-    reason (the LaTeX log is kept as ``outdir/paper.latex.log``). Never raises for a missing or
-    failing TeX installation.
+    reason (the LaTeX log is kept as ``paper.latex.log`` beside the PDF). Never raises for a missing
+    or failing TeX installation.
     """
     latexmk, pdflatex = shutil.which("latexmk"), shutil.which("pdflatex")
     if not latexmk or not pdflatex:
@@ -330,13 +347,14 @@ def build_pdf(outdir: Path, source_date_epoch: int, *, timeout: int = 900) -> tu
     env = dict(os.environ)
     env.update({"SOURCE_DATE_EPOCH": str(int(source_date_epoch)), "FORCE_SOURCE_DATE": "1", "TZ": "UTC",
                 "LC_ALL": "C", "LANG": "C"})
-    log_path = outdir / "paper.latex.log"
+    out_pdf = Path(files["pdf"])
+    log_path = out_pdf.with_name("paper.latex.log")
     with tempfile.TemporaryDirectory(prefix="coalitions-paper-") as tmp:
         work = Path(tmp)
-        shutil.copyfile(outdir / "paper.tex", work / "paper.tex")
-        shutil.copyfile(outdir / "references.bib", work / "references.bib")
+        shutil.copyfile(files["tex"], work / "paper.tex")
+        shutil.copyfile(files["bib"], work / "references.bib")
         (work / "figures").mkdir()
-        for p in sorted((outdir / "figures").glob("*.png")):
+        for p in sorted(Path(files["figures"]).glob("*.png")):  # the figures this run drew
             shutil.copyfile(p, work / "figures" / p.name)
         cmd = [latexmk, "-norc", "-pdf", "-bibtex", "-interaction=nonstopmode", "-halt-on-error",
                "-file-line-error", "paper.tex"]
@@ -356,61 +374,71 @@ def build_pdf(outdir: Path, source_date_epoch: int, *, timeout: int = 900) -> tu
             first_err = next((ln for ln in texlog.splitlines()
                               if ln.startswith("!") or re.match(r"^\S+\.tex:\d+: ", ln)), "see the log")
             return f"failed: latexmk exited with {proc.returncode} ({first_err.strip()}); log: {log_path.name}", None
-        with atomic_path(outdir / "paper.pdf") as t:
+        with atomic_path(out_pdf) as t:
             shutil.copyfile(pdf, t)
-    return "built", outdir / "paper.pdf"
+    return "built", out_pdf
 
 
 # --------------------------------------------------------------------------- main entry
-def render_paper(context: dict[str, Any], outdir: str | Path, *, pdf: bool = True) -> dict[str, Any]:
+def render_paper(context: dict[str, Any], out: str | Path | Mapping[str, str | Path], *,
+                 templates: Mapping[str, str | Path], pdf: bool = True) -> dict[str, Any]:
     """Write paper.tex, paper.html, references.bib, figures/ and (when TeX is installed) paper.pdf.
 
     ``context`` is the output of :func:`coalitions.paper.gather.gather`; its
-    ``meta.source_date_epoch`` fixes the date on the paper and the PDF's timestamps. Returns the
+    ``meta.source_date_epoch`` fixes the date on the paper and the PDF's timestamps. ``out`` is a
+    folder (the files of :data:`PAPER_FILES` in it) or the files by role (``tex``, ``html``,
+    ``bib``, ``figures`` (a folder), ``pdf``: the rule's outputs). ``templates`` are the template
+    files by name (:data:`coalitions.paper.inputs.TEMPLATE_NAMES`). Returns the
     paths written (``tex``, ``html``, ``bib``, ``pdf`` or None, ``figures``: list of files) and
     ``pdf_status`` ("built", "not requested", or "skipped: ..."/"failed: ..." with the reason).
     """
-    outdir = Path(outdir)
-    figdir = outdir / "figures"
+    if isinstance(out, Mapping):
+        files = {k: Path(v) for k, v in out.items() if v}
+    else:
+        files = {k: Path(out) / name for k, name in PAPER_FILES.items()}
+    templates = {k: Path(v) for k, v in templates.items()}
+    figdir = files["figures"]
     figdir.mkdir(parents=True, exist_ok=True)
     for old in list(figdir.glob("*.png")) + list(figdir.glob("*.svg")):
         old.unlink()
-    files = make_figures(context["figures"], figdir)
-    numbers = number_floats(context, set(files))
+    drawn = make_figures(context["figures"], figdir)
+    numbers = number_floats(context, set(drawn))
     figs = {}
     for fid, spec in context["figures"].items():
-        if fid not in files:
+        if fid not in drawn:
             continue
         figs[fid] = {"id": fid, "caption": spec["caption"], "number": numbers.get(fid, ""),
-                     "png": f"figures/{Path(files[fid]['png']).name}", "uri": _data_uri(files[fid]["png"])}
+                     "png": f"figures/{Path(drawn[fid]['png']).name}", "uri": _data_uri(drawn[fid]["png"])}
     sde = int(context["meta"]["source_date_epoch"])
 
-    tex = _env_tex().get_template("paper.tex.j2").render(c=context, figs=figs)
-    write_text_atomic(outdir / "paper.tex", tex)
-    write_text_atomic(outdir / "references.bib", context["bib"]["bibtex"])
+    tex = _env_tex(templates).get_template("paper.tex.j2").render(c=context, figs=figs)
+    write_text_atomic(files["tex"], tex)
+    write_text_atomic(files["bib"], context["bib"]["bibtex"])
     renderer = _HtmlRenderer(context["bib"]["labels"], numbers)
-    css = (TEMPLATES_DIR / "paper.css").read_text(encoding="utf-8")
-    js = (TEMPLATES_DIR / "paper_explorer.js").read_text(encoding="utf-8")
+    css = templates["paper.css"].read_text(encoding="utf-8")
+    js = templates["paper_explorer.js"].read_text(encoding="utf-8")
     explorer_json = to_inline_json(context.get("explorer") or {})
-    html = _env_html(renderer).get_template("paper.html.j2").render(c=context, figs=figs, n=numbers,
-                                                                    css=Markup(css), js=Markup(js),
-                                                                    explorer_json=Markup(explorer_json))
-    write_text_atomic(outdir / "paper.html", html)
+    html = _env_html(renderer, templates).get_template("paper.html.j2").render(
+        c=context, figs=figs, n=numbers, css=Markup(css), js=Markup(js), explorer_json=Markup(explorer_json))
+    write_text_atomic(files["html"], html)
 
-    out: dict[str, Any] = {
-        "tex": outdir / "paper.tex", "html": outdir / "paper.html", "bib": outdir / "references.bib",
-        "figures": sorted(Path(p) for f in files.values() for p in f.values() if p), "pdf": None,
+    result: dict[str, Any] = {
+        "tex": files["tex"], "html": files["html"], "bib": files["bib"],
+        "figures": sorted(Path(p) for f in drawn.values() for p in f.values() if p), "pdf": None,
     }
-    stale = outdir / "paper.pdf"
+    stale = files.get("pdf")
+    if pdf and stale is None:
+        raise CoalitionsError("paper: a PDF was asked for but no PDF output was named; add it to the paper rule's "
+                              "outputs or build without the PDF (config key paper_pdf: false)")
     if pdf:
-        status, path = build_pdf(outdir, sde)
+        status, path = build_pdf(files, sde)
         if path is None and stale.is_file():
             stale.unlink()
-        out["pdf"], out["pdf_status"] = path, status
+        result["pdf"], result["pdf_status"] = path, status
         if status == "built":
             LOG.info("paper: PDF built: %s", path)
         else:
             LOG.warning("paper: PDF %s; paper.tex and paper.html are written", status)
     else:
-        out["pdf_status"] = "not requested"
-    return out
+        result["pdf_status"] = "not requested"
+    return result
