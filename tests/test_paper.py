@@ -209,6 +209,28 @@ def _mv_counts(path: Path) -> tuple[int, int]:
     return int(((ok["estimate"] < 0) & (ok["p_value"] < 0.05)).sum()), int(mv["universe_id"].nunique())
 
 
+def test_a_model_switch_counts_each_models_own_universes(tmp_path):
+    """When a switch sets the model, each model's block (and the abstract) counts the universes that fit
+    that model, not every universe of the multiverse (the others were fitted with the other model, not
+    "could not be estimated")."""
+    tree = make_results(tmp_path / "tree")
+    mv_path = tree["results"] / "multiverse" / "weisiger_multiverse.csv"
+    mv = pd.read_csv(mv_path)
+    uids = sorted(mv["universe_id"].unique())
+    other = set(uids[: len(uids) // 2])
+    mv.loc[mv["universe_id"].isin(other), "model_id"] = "t2_controls"
+    mv.to_csv(mv_path, index=False)
+    out = _render(tree, tmp_path / "out", pdf=False)
+    page = _html_text(Path(out["html"]))
+    for mid, n in (("t2_full", len(uids) - len(other)), ("t2_controls", len(other))):
+        sub = mv[(mv["model_id"] == mid) & (mv["term"] == "foverlap")]
+        ok = sub[(sub["status"] == "ok") & sub["estimate"].notna()]
+        neg = int(((ok["estimate"] < 0) & (ok["p_value"] < 0.05)).sum())
+        assert f"In {neg} of {n} universes the coefficient of Common Front (" in page, mid
+    assert f"of {len(uids)} universes the coefficient of Common Front" not in page
+    assert re.search(r"Common Front is significant at the 5% level in \d+ of the \d+ universes that fit ", page)
+
+
 def test_perturbed_results_change_the_text(tmp_path):
     tree = make_results(tmp_path / "tree")
     comp = tree["results"] / "comparison"

@@ -520,7 +520,9 @@ def discussion(answers: list[dict], mv: dict, statuses: dict) -> list[list[dict]
                 continue
             share = (c["neg"] + c["pos"]) / c["total"]
             paras.append([{"t": "text", "v":
-                           f"Across the {count(c['total'])} universes of the multiverse of {st['study']}, {b['label']} is "
+                           f"Across the {count(c['total'])} universes of the multiverse of {st['study']}"
+                           + (f" that fit {b['model_title']}" if b.get("model_title") else "")
+                           + f", {b['label']} is "
                            f"significant at 5% in {count(c['neg'] + c['pos'])} ({num(100 * share, 0)}%): "
                            f"{count(c['neg'])} negative and {count(c['pos'])} positive; "
                            f"{count(c['na'])} could not be estimated."}])

@@ -1356,7 +1356,8 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
     sub["p"] = sub["p_value"].map(to_float)
     status = sub["status"].str.lower()
     ok = sub[(status.isin([OK, ""])) & sub["est"].notna()]
-    n_total = max(n_uni, sub["universe_id"].nunique())
+    # with several models (a switch sets the model), a block covers the universes that fit its model only
+    n_total = sub["universe_id"].nunique() if multi_model else max(n_uni, sub["universe_id"].nunique())
     neg = int(((ok["est"] < 0) & (ok["p"] < 0.05)).sum())
     pos = int(((ok["est"] > 0) & (ok["p"] < 0.05)).sum())
     ns = len(ok) - neg - pos
@@ -1427,7 +1428,8 @@ def _mv_block(sd: StudyData, key: str, track: str, model_id: str, term: str, sub
                                "data": {"label": lab, "switches": switches, "points": pts}}
         else:
             fig_id = None
-    return {"term": term, "label": lab, "paras": [para(*s)], "figure": fig_id, "rows": rows,
+    return {"term": term, "label": lab, "model_title": quals[0] if multi_model and model_id else "",
+            "paras": [para(*s)], "figure": fig_id, "rows": rows,
             "counts": {"total": n_total, "neg": neg, "pos": pos, "ns": ns, "na": n_na},
             "table_id": _slug("tab", "mv", *parts)}
 
@@ -1762,8 +1764,9 @@ def abstract(sds: dict[str, StudyData], baseline: str, codings: dict, mv: dict, 
     for st in mv.get("studies", []):
         for b in st.get("blocks", [])[:1]:
             c = b["counts"]
+            fit = f" that fit {b['model_title']}" if b.get("model_title") else ""
             s.append(f"In the multiverse of {st['study']}, {b['label']} is significant at the 5% level in "
-                     f"{count(c['neg'] + c['pos'])} of {count(c['total'])} universes ({count(c['neg'])} negative, "
+                     f"{count(c['neg'] + c['pos'])} of the {count(c['total'])} universes{fit} ({count(c['neg'])} negative, "
                      f"{count(c['pos'])} positive).")
     s.append("Published coefficients are reported only where they were read from the articles; otherwise they are "
              "marked as not available.")
