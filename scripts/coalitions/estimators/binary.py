@@ -421,19 +421,31 @@ def _fit_binary(
     )
 
 
-def fit_logit(
-    df: pd.DataFrame,
-    *,
-    outcome: str,
-    covariates: Sequence[str],
-    cluster: str | None = None,
-    add_constant: bool = True,
-    small_sample: SmallSample = "stata",
-    on_error: OnError = "status",
-    tol: float = 1e-10,
-    max_iter: int = 100,
-) -> BinaryResult:
-    """Logistic regression, optionally with cluster-robust SEs (``cluster=``).
+def _binary_fitter(link: str, doc: str):
+    """``fit_logit`` and ``fit_probit``: :func:`_fit_binary` with the link fixed (one signature, one body)."""
+
+    def fit(
+        df: pd.DataFrame,
+        *,
+        outcome: str,
+        covariates: Sequence[str],
+        cluster: str | None = None,
+        add_constant: bool = True,
+        small_sample: SmallSample = "stata",
+        on_error: OnError = "status",
+        tol: float = 1e-10,
+        max_iter: int = 100,
+    ) -> BinaryResult:
+        return _fit_binary(df, link=link, outcome=outcome, covariates=covariates, cluster=cluster,
+                           add_constant=add_constant, small_sample=small_sample, on_error=on_error, tol=tol,
+                           max_iter=max_iter)
+
+    fit.__name__ = fit.__qualname__ = f"fit_{link}"
+    fit.__doc__ = doc
+    return fit
+
+
+fit_logit = _binary_fitter("logit", """Logistic regression, optionally with cluster-robust SEs (``cluster=``).
 
     The intercept is called ``_cons`` (Stata's name).  ``small_sample``:
     ``"stata"`` (``G/(G-1)``, Stata's ``logit, vce(cluster)``),
@@ -443,46 +455,9 @@ def fit_logit(
     covariates, a constant outcome, perfect separation or non-convergence;
     ``"raise"`` raises :class:`NotEstimableError` for the data problems
     instead.  Rows with missing values in used columns are dropped listwise.
-    """
-    return _fit_binary(
-        df,
-        link="logit",
-        outcome=outcome,
-        covariates=covariates,
-        cluster=cluster,
-        add_constant=add_constant,
-        small_sample=small_sample,
-        on_error=on_error,
-        tol=tol,
-        max_iter=max_iter,
-    )
+    """)
 
-
-def fit_probit(
-    df: pd.DataFrame,
-    *,
-    outcome: str,
-    covariates: Sequence[str],
-    cluster: str | None = None,
-    add_constant: bool = True,
-    small_sample: SmallSample = "stata",
-    on_error: OnError = "status",
-    tol: float = 1e-10,
-    max_iter: int = 100,
-) -> BinaryResult:
-    """Probit regression; same interface and conventions as :func:`fit_logit`."""
-    return _fit_binary(
-        df,
-        link="probit",
-        outcome=outcome,
-        covariates=covariates,
-        cluster=cluster,
-        add_constant=add_constant,
-        small_sample=small_sample,
-        on_error=on_error,
-        tol=tol,
-        max_iter=max_iter,
-    )
+fit_probit = _binary_fitter("probit", """Probit regression; same interface and conventions as :func:`fit_logit`.""")
 
 
 # --------------------------------------------------------------------------- #
