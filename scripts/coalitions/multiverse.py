@@ -667,8 +667,6 @@ def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], 
     """The records of the given wars of one build group, with the hand-coded step applied, one piece per war
     keyed like the shared store: ``(periods, participants, counts)`` of that war, or the exception that
     stopped the wars' build (it fails the rebuilt track of every group that needs one of them)."""
-    from .weisiger.handcoded import handcoded_records
-    from .weisiger.rebuild import build_periods
     from .weisiger.rebuild_coding import WeisigerCoding
 
     key, wars = task
@@ -680,9 +678,7 @@ def _weisiger_pieces(task: tuple[str, list[int]]) -> dict[tuple[str, int, str], 
     hashes = _group_war_hashes(key)
     keys = {int(w): (pk, int(w), hashes[int(w)]) for w in wars}
     try:
-        coding = WeisigerCoding.from_dict(params)
-        per, _ = build_periods(st["tables"], sub, coding, fronts=_fronts())
-        part_h, per_h, _, counts = handcoded_records(st["tables"], sub, per, st["cases"], coding)
+        per_h, part_h, counts = _records(sub, WeisigerCoding.from_dict(params))
     except Exception as exc:  # noqa: BLE001 -- becomes the status of the groups that need these wars
         LOG.exception("weisiger multiverse: the records of war(s) %s failed", wars)
         return {k: exc for k in keys.values()}
@@ -804,19 +800,26 @@ def _weisiger_shared_periods(keys: list[str], workers: int) -> None:
              "on" if st["shared"] else "OFF")
 
 
-def _direct_records(key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """A build group's (periods, participants, counts) built for all its wars at once, as ``build_rebuilt``
-    builds them: the periods, then the hand-coded step."""
+def _records(part: pd.DataFrame, coding: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(periods, participants, counts) of the given participants' wars, as ``build_rebuilt`` builds them:
+    the periods, then the hand-coded step."""
     from .weisiger.handcoded import handcoded_records
     from .weisiger.rebuild import build_periods
+
+    st = _STATE
+    periods, _ = build_periods(st["tables"], part, coding, fronts=_fronts())
+    part_h, per_h, _, counts = handcoded_records(st["tables"], part, periods, st["cases"], coding)
+    return per_h, part_h, counts
+
+
+def _direct_records(key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A build group's records built for all its wars at once (the self-check's reference, and the build
+    when sharing is off)."""
     from .weisiger.rebuild_coding import WeisigerCoding
 
     st = _STATE
     coding = WeisigerCoding.from_dict(st["groups"][key][0]["build_params"], origin=f"{st['sm'].origin}: weisiger")
-    part = st["participants"][key]
-    periods, _ = build_periods(st["tables"], part, coding, fronts=_fronts())
-    part_h, per_h, _, counts = handcoded_records(st["tables"], part, periods, st["cases"], coding)
-    return per_h, part_h, counts
+    return _records(st["participants"][key], coding)
 
 
 def _weisiger_data(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
