@@ -344,6 +344,41 @@ def test_clogit_against_statsmodels_and_scores(cl_multi):
     assert np.max(np.abs(mod.score(res.params.to_numpy()))) < 1e-8
 
 
+def test_clogit_likelihood_score_and_information_equal_enumeration():
+    """The exact conditional likelihood of each group, its score and its information, against brute-force
+    enumeration of every set of k members (synthetic groups of 2 to 9 members with 1 to n-1 cases, so that
+    groups leave the degree-by-degree loop at different degrees and some are rewritten cases <-> controls)."""
+    from itertools import combinations
+
+    from coalitions.estimators.binary import _CLogitGroups
+
+    rng = np.random.default_rng(17)
+    sizes = [2, 3, 5, 6, 7, 8, 9, 9, 4]
+    g = np.repeat(np.arange(len(sizes)), sizes)
+    y = np.zeros(len(g))
+    for s, n in enumerate(sizes):
+        idx = np.flatnonzero(g == s)
+        y[rng.choice(idx, 1 + s % (n - 1), replace=False)] = 1
+    X = rng.normal(size=(len(g), 3))
+    beta = np.array([0.7, -0.4, 0.2])
+    ll_g, score_g, info = _CLogitGroups(y, X, g).evaluate(beta, hessian=True)
+    ll_only = _CLogitGroups(y, X, g).evaluate(beta, hessian=False)[0]
+    want_info = np.zeros((3, 3))
+    for s in range(len(sizes)):
+        xs, ys = X[g == s], y[g == s]
+        k = int(ys.sum())
+        sets = np.array([xs[list(c)].sum(axis=0) for c in combinations(range(len(xs)), k)])
+        w = np.exp(sets @ beta)
+        p = w / w.sum()
+        mean = p @ sets
+        xcase = xs[ys == 1].sum(axis=0)
+        assert ll_g[s] == pytest.approx(xcase @ beta - np.log(w.sum()), rel=1e-12)
+        np.testing.assert_allclose(score_g[s], xcase - mean, rtol=1e-10, atol=1e-12)
+        want_info += (sets - mean).T @ ((sets - mean) * p[:, None])
+    np.testing.assert_allclose(ll_only, ll_g, rtol=1e-14)
+    np.testing.assert_allclose(info, want_info, rtol=1e-10, atol=1e-12)
+
+
 def test_clogit_errors(cl_multi):
     d = cl_multi.assign(gconst=cl_multi["g"] * 0.5)
     res = fit_clogit(d, outcome="y", covariates=["x1", "gconst"], group="g")

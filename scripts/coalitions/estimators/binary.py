@@ -503,41 +503,77 @@ class _CLogitGroups:
         np.add.at(self.xcase, g, Xs * ys[:, None])
 
     def evaluate(self, beta: np.ndarray, hessian: bool = True):
-        """Per-group log-likelihood (S,), score (S, p), and summed information."""
-        S, p, K = self.S, self.p, self.kmax
+        """Per-group log-likelihood (S,), score (S, p), and summed information (``None`` without
+        ``hessian``; then the score is not computed either and is ``None``)."""
         eta = self.Xp @ beta
         eta = np.where(self.mask, eta, -np.inf)
         m = eta.max(axis=1)
         r = np.exp(eta - m[:, None])  # padded members get r = 0
-        E = np.zeros((S, K + 1))
-        E[:, 0] = 1.0
-        G = np.zeros((S, K + 1, p))
-        H = np.zeros((S, K + 1, p, p)) if hessian else None
-        for t in range(self.nmax):
-            rt = r[:, t]
-            xt = self.Xp[:, t, :]
-            Ep, Gp = E[:, :-1], G[:, :-1]
-            if hessian:
-                xG = xt[:, None, :, None] * Gp[:, :, None, :]
-                H[:, 1:] += rt[:, None, None, None] * (
-                    H[:, :-1]
-                    + xG
-                    + np.swapaxes(xG, 2, 3)
-                    + (xt[:, :, None] * xt[:, None, :])[:, None] * Ep[:, :, None, None]
-                )
-            G[:, 1:] += rt[:, None, None] * (Gp + xt[:, None, :] * Ep[:, :, None])
-            E[:, 1:] += rt[:, None] * Ep
-        rows = np.arange(S)
-        Ek = E[rows, self.k]
-        Gk = G[rows, self.k] / Ek[:, None]
+        Ek, Gk, Hk = _esp(r, self.Xp, self.k, hessian)
         ll_g = self.xcase @ beta - np.log(Ek) - self.k * m
+        if not hessian:
+            return ll_g, None, None
+        Gk = Gk / Ek[:, None]
         score_g = self.xcase - Gk
-        info = None
-        if hessian:
-            Hk = H[rows, self.k] / Ek[:, None, None]
-            info = (Hk - Gk[:, :, None] * Gk[:, None, :]).sum(axis=0)
-            info = (info + info.T) / 2
+        Hk = Hk / Ek[:, None, None]
+        info = (Hk - Gk[:, :, None] * Gk[:, None, :]).sum(axis=0)
+        info = (info + info.T) / 2
         return ll_g, score_g, info
+
+
+def _esp(r: np.ndarray, X: np.ndarray, k: np.ndarray, derivatives: bool):
+    """``e_k`` of the weights ``r`` (groups x members) of each group, the elementary symmetric polynomial
+    of degree ``k`` (one per group), and (``derivatives``) its first (groups x p) and second derivatives
+    (groups x p x p) in ``b`` where ``r_i = exp(x_i b)`` (``X``: groups x members x p).
+
+    Degree by degree: with ``F_j(t) = e_j(r_1..r_t)``, ``F_j(t) = sum_{s<=t} r_s F_{j-1}(s-1)``, a cumulative
+    sum over the members of non-negative terms; the derivatives follow the product rule,
+    ``G_j(t) = sum_{s<=t} r_s (x_s F_{j-1}(s-1) + G_{j-1}(s-1))`` and ``H = N + N'`` with
+    ``N_j(t) = sum_{s<=t} r_s (N_{j-1}(s-1) + x_s (G_{j-1}(s-1) + x_s F_{j-1}(s-1) / 2)')``. A group leaves
+    the loop at its own degree (most groups have few cases, or few non-cases)."""
+    S, n, p = X.shape
+    Ek = np.ones(S)
+    Gk = np.zeros((S, p)) if derivatives else None
+    Hk = np.zeros((S, p, p)) if derivatives else None
+    # the groups by degree, largest first: the groups still in the loop at degree j are a prefix
+    order = np.argsort(-k, kind="stable")
+    ks = k[order]
+    na = int((ks > 0).sum())
+    # members on the last axis: every operation runs along the members, in contiguous memory
+    rr = r[order[:na]]
+    F = np.ones((na, n + 1))
+    if derivatives:
+        XX = np.ascontiguousarray(np.swapaxes(X[order[:na]], 1, 2))  # groups x p x members
+        Rx = rr[:, None, :] * XX
+        Rxh = Rx / 2
+        G = np.zeros((na, p, n + 1))
+        N = np.zeros((na, p, p, n + 1))
+    j = 0
+    while na:
+        j += 1
+        Fp = F[:na, :-1]
+        F = np.zeros((na, n + 1))
+        np.cumsum(rr[:na] * Fp, axis=-1, out=F[:, 1:])
+        if derivatives:
+            Gp, Np_ = G[:na, :, :-1], N[:na, :, :, :-1]
+            rG = rr[:na, None, :] * Gp
+            u = rG + Rxh[:na] * Fp[:, None, :]
+            tN = rr[:na, None, None, :] * Np_
+            tN += XX[:na, :, None, :] * u[:, None, :, :]
+            N = np.zeros((na, p, p, n + 1))
+            np.cumsum(tN, axis=-1, out=N[:, :, :, 1:])
+            rG += Rx[:na] * Fp[:, None, :]
+            G = np.zeros((na, p, n + 1))
+            np.cumsum(rG, axis=-1, out=G[:, :, 1:])
+        left = int((ks[:na] > j).sum())
+        if left < na:  # groups of degree j are done
+            idx = order[left:na]
+            Ek[idx] = F[left:, n]
+            if derivatives:
+                Gk[idx] = G[left:, :, n]
+                Hk[idx] = N[left:, :, :, n] + np.swapaxes(N[left:, :, :, n], 1, 2)
+            na = left
+    return Ek, Gk, Hk
 
 
 def fit_clogit(
