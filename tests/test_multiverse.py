@@ -469,6 +469,67 @@ def test_henke_subset_and_post_build_shortcuts_equal_a_direct_build(mv, htables,
             assert got["ame"] == pytest.approx(d["ame"], rel=1e-8)
 
 
+def test_henke_universes_with_the_same_estimation_data_share_one_fit(mv, htables, root: Path, monkeypatch) -> None:
+    """Under a diplomatic-only embeddedness measure the IGO membership statuses change no column the model
+    uses: the two universes' fit is computed once, and both rows equal a direct build's estimates. A
+    universe whose data differ (IGOs only) gets its own fit."""
+    import coalitions.henke.models as hm
+    from coalitions.henke.cases import load_cases
+    from coalitions.henke.models import load_specs, run_models
+    from coalitions.henke.rebuild import HenkeCoding, build_dataset
+
+    sm = mv["henke"]
+    same = dict(embeddedness="diplomatic levels only (proxy)", lag="start year", operations="all",
+                uncertain_contributors="counted", estimator="logit")
+    sub = pd.concat([_pick(sm, igo_statuses="full", **same), _pick(sm, igo_statuses="full + associate", **same),
+                     _pick(sm, igo_statuses="full", **{**same, "embeddedness": "IGOs only"})])
+    assert len(sub) == 3
+    calls = []
+    real = hm.run_models
+
+    def counting(*a, **kw):
+        calls.append(kw.get("coding"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(hm, "run_models", counting)
+    out = _run_henke(sm, sub, htables, root, workers=1)
+    assert len(calls) == 2  # one fit for the two diplomatic-only universes, one for IGOs only
+    a, b, c = (out[out["universe_id"] == u].iloc[0] for u in sub["universe_id"])
+    cols = ["estimate", "std_error", "p_value", "ame", "term_sd", "n_obs"]
+    assert a["status"] == "ok" and a[cols].tolist() == b[cols].tolist() and a["estimate"] != c["estimate"]
+    ops, con = load_cases(root / "config/cases/henke_operations.csv", root / "config/cases/henke_contributors.csv",
+                          htables["cow_states"])
+    specs = {s.id: s for s in load_specs(root / MODELS["henke"], "rebuilt")}
+    section, model = universe_settings(sm, sub.iloc[1].to_dict())
+    data, variables = build_dataset(htables, ops, con, HenkeCoding.from_dict(section))
+    est, _ = real(data, variables, [specs[model]], track="rebuilt", coding="direct")
+    assert b["estimate"] == pytest.approx(est.set_index("term").loc["embeddedness", "estimate"], rel=1e-10)
+
+
+def test_henke_fit_key_covers_the_models_columns_and_their_status() -> None:
+    """Synthetic rows: the digest changes with a used column's value (by one unit in the last place), its
+    dtype, its status or note in the variables table, and the model; not with an unused column."""
+    from coalitions.henke.models import ModelSpec
+    from coalitions.multiverse import henke_fit_key
+
+    spec = ModelSpec(id="m", label="M", estimator="logit", outcome="joined", covariates=("embeddedness", "cinc"),
+                     key_term="embeddedness", cluster="ccode")
+    d = pd.DataFrame({"joined": [0, 1, 0], "embeddedness": [0.5, 1.5, 2.0], "cinc": [0.1, 0.2, 0.3],
+                      "ccode": [2, 20, 200], "unused": ["a", "b", "c"]})
+    v = pd.DataFrame({"variable": ["embeddedness", "cinc"], "status": ["ok", "ok"], "note": ["", ""]})
+    k = henke_fit_key(spec, d, v, ["embeddedness"])
+    assert henke_fit_key(spec, d.assign(unused=["x", "y", "z"]), v, ["embeddedness"]) == k
+    bumped = d.copy()
+    bumped.loc[1, "cinc"] = np.nextafter(0.2, 1)
+    assert henke_fit_key(spec, bumped, v, ["embeddedness"]) != k
+    assert henke_fit_key(spec, d.astype({"ccode": "float64"}), v, ["embeddedness"]) != k
+    assert henke_fit_key(spec, d, v.assign(status=["proxy", "ok"]), ["embeddedness"]) != k
+    assert henke_fit_key(spec, d, v.assign(note=["x", ""]), ["embeddedness"]) != k
+    other = ModelSpec(id="m", label="M", estimator="probit", outcome="joined", covariates=("embeddedness", "cinc"),
+                      key_term="embeddedness", cluster="ccode")
+    assert henke_fit_key(other, d, v, ["embeddedness"]) != k
+
+
 # ------------------------------------------------------------------------------------------------
 # specification curves and the summary
 

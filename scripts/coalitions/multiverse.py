@@ -1046,6 +1046,33 @@ def henke_sample_sd(data: pd.DataFrame, spec: Any, terms: Sequence[str]) -> tupl
     return sds, len(d)
 
 
+def henke_fit_key(spec: Any, data: pd.DataFrame, variables: pd.DataFrame, terms: Sequence[str]) -> bytes:
+    """A digest of everything a universe's model fit and term scales are computed from: the model, the
+    data's columns that the model (and its operations filter) and the terms use, value for value in row
+    order, and those columns' rows of the variables table (status and note). Universes whose digests are
+    equal (e.g. IGO membership statuses under a diplomatic-only embeddedness measure, which uses no IGO)
+    have the same estimates, so the fit is computed once (per process) and its rows copied; the digest
+    covers the exact values (bytes of numbers, pickled objects), not a hash of them."""
+    import pickle
+
+    h = hashlib.sha256(repr(spec).encode())
+    cols = list(dict.fromkeys([*spec.columns(), *terms, *(["operation_id"] if spec.operations is not None else [])]))
+    for c in cols:
+        h.update(b"\0col\0" + c.encode())
+        if c not in data.columns:
+            h.update(b"\0absent")
+            continue
+        arr = data[c].to_numpy()
+        h.update(f"\0{data[c].dtype}\0{len(arr)}\0".encode())
+        if arr.dtype.kind in "biufcmM":
+            h.update(np.ascontiguousarray(arr).tobytes())
+        else:
+            h.update(pickle.dumps(arr.tolist(), protocol=4))
+    rows = variables.loc[variables["variable"].isin(cols), ["variable", "status", "note"]]
+    h.update(pickle.dumps(rows.to_numpy().tolist(), protocol=4))
+    return h.digest()
+
+
 def _henke_group(key: str) -> list[dict]:
     from .henke.models import run_models
     from .henke.rebuild import HenkeCoding, build_dataset
@@ -1063,13 +1090,16 @@ def _henke_group(key: str) -> list[dict]:
         LOG.exception("henke multiverse: building the data of %d universe(s) failed", len(members))
         return _failure_rows(members, "henke", sm.tracks, exc)
     rows: list[dict] = []
+    memo = st.setdefault("henke_fits", {})
     for m in members:
         try:
             d, v = henke_universe_data(data, variables, st["operations"], m["coding"], m["lag_after"])
             spec = st["specs"][m["model"]]
-            est, fits = run_models(d, v, [spec], track="rebuilt", coding=m["uid"])
-            fit = fits.iloc[0].to_dict()
-            sds, n = henke_sample_sd(d, spec, spec_t.terms)
+            key = henke_fit_key(spec, d, v, spec_t.terms)
+            if key not in memo:
+                est, fits = run_models(d, v, [spec], track="rebuilt", coding=m["uid"])
+                memo[key] = (est, fits.iloc[0].to_dict(), henke_sample_sd(d, spec, spec_t.terms))
+            est, fit, (sds, n) = memo[key]
             if fit["status"] == "ok" and (pd.isna(fit["n_obs"]) or int(fit["n_obs"]) != n):
                 # the sample is not the estimator's: leave the scale empty rather than report a wrong one
                 LOG.warning("henke universe %s: estimation sample %s != %d rows; term_sd left empty",
