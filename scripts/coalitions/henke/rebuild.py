@@ -74,7 +74,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from ..util import CoalitionsError
+from ..util import CoalitionsError, derived
 from .cases import CONTRIBUTIONS, US
 
 EMBEDDEDNESS_VARIANTS = ("igo_plus_alliances", "igo_only", "agreements_only", "without_security_ties",
@@ -278,8 +278,8 @@ def _capital_at(capitals: pd.DataFrame, keys: pd.DataFrame, ccode_col: str, date
     """lat/lng of each key's capital valid on its date (NaN when none is)."""
     k = keys[[ccode_col, date_col]].reset_index().rename(columns={ccode_col: "ccode", date_col: "date"})
     k["ccode"] = k["ccode"].astype("int64")
-    cap = capitals[["ccode", "start", "end", "lat", "lng"]].copy()
-    cap["ccode"] = cap["ccode"].astype("int64")
+    cap = derived("henke_capitals", [capitals], lambda: capitals[["ccode", "start", "end", "lat", "lng"]].astype(
+        {"ccode": "int64"}))
     m = k.merge(cap, on="ccode", how="left")
     valid = (m["start"] <= m["date"]) & (m["end"] >= m["date"])
     m = m[valid].drop_duplicates("index", keep="last").set_index("index")
@@ -303,6 +303,19 @@ def _igo_lookup_codes(ccode: np.ndarray, year: np.ndarray, frame_keys: set) -> n
     return out
 
 
+def _igo_counts(memberships: pd.DataFrame, statuses, sec: set) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Joint IGOs with the US, joint non-security IGOs and total IGOs of every state-year with a
+    membership of one of ``statuses``."""
+    mem = memberships[memberships["status"].isin(statuses)]
+    mem = mem[["ccode", "year", "igo"]].astype({"ccode": "int64", "year": "int64"})
+    us = mem[mem["ccode"] == US][["year", "igo"]]
+    joint = mem.merge(us, on=["year", "igo"])
+    joint_n = joint.groupby(["ccode", "year"]).size().rename("joint_igos")
+    joint_ns = joint[~joint["igo"].isin(sec)].groupby(["ccode", "year"]).size().rename("joint_igos_nonsecurity")
+    total = mem.groupby(["ccode", "year"]).size().rename("total_igos")
+    return joint_n, joint_ns, total
+
+
 def _igo_covariates(memberships: pd.DataFrame, frame: pd.DataFrame, system: pd.DataFrame,
                     keys: pd.DataFrame, coding: HenkeCoding) -> pd.DataFrame:
     """Joint, total and non-security joint IGO memberships. ``frame`` is the IGO data's own state-year
@@ -311,20 +324,18 @@ def _igo_covariates(memberships: pd.DataFrame, frame: pd.DataFrame, system: pd.D
     wave = igo_wave_year(keys["cov_year"], coding.igo_waves)
     out = pd.DataFrame(index=keys.index)
     out["igo_year_used"] = wave
-    frame_keys = set(zip(frame["ccode"].astype("int64"), frame["year"].astype("int64")))
+    frame_keys = derived("igo_frame_keys", [frame], lambda: set(zip(frame["ccode"].astype("int64"),
+                                                                     frame["year"].astype("int64"))))
     lookup = _igo_lookup_codes(keys["ccode"].astype("int64").to_numpy(), wave, frame_keys)
     need = pd.DataFrame({"ccode": lookup, "year": wave}).drop_duplicates()
-    mem = memberships[memberships["year"].isin(np.unique(wave)) & memberships["status"].isin(statuses)]
-    mem = mem[["ccode", "year", "igo"]].astype({"ccode": "int64", "year": "int64"})
-    us = mem[mem["ccode"] == US][["year", "igo"]]
-    joint = mem.merge(us, on=["year", "igo"])
-    sec = set(coding.security_igos)
-    joint_n = joint.groupby(["ccode", "year"]).size().rename("joint_igos")
-    joint_ns = joint[~joint["igo"].isin(sec)].groupby(["ccode", "year"]).size().rename("joint_igos_nonsecurity")
-    total = mem.groupby(["ccode", "year"]).size().rename("total_igos")
+    sec = tuple(sorted(set(coding.security_igos)))
+    # the counts of every state-year (computed once per statuses and security IGOs), looked up for the keys
+    joint_n, joint_ns, total = derived(f"igo_counts:{sorted(statuses)}:{sec}", [memberships],
+                                       lambda: _igo_counts(memberships, statuses, set(sec)))
     agg = need.set_index(["ccode", "year"]).join([joint_n, joint_ns, total]).fillna(0)
     # no value (NaN) where the IGO data do not cover the year or the state was not in the system then
-    sys_keys = set(zip(system["ccode"].astype("int64"), system["year"].astype("int64")))
+    sys_keys = derived("system_keys", [system], lambda: set(zip(system["ccode"].astype("int64"),
+                                                                 system["year"].astype("int64"))))
     idx = agg.index.to_frame(index=False)
     ok = np.array([((c, y) in frame_keys) and ((c, y) in sys_keys) for c, y in zip(idx["ccode"], idx["year"])],
                   dtype=bool)
@@ -382,9 +393,13 @@ def _atop_us_ties(atop_dyad: pd.DataFrame, keys: pd.DataFrame, partner: int | pd
     either direction (max over the two directed dyads); 0 when no ATOP dyad-year exists inside ATOP's
     coverage, NaN outside it."""
     cols = [f"atop_{t}" for t in ALLIANCE_TYPES]
-    a = atop_dyad[["ccode1", "ccode2", "year", *cols]].astype("int64")
+    a = derived("atop_dyad_int", [atop_dyad], lambda: atop_dyad[["ccode1", "ccode2", "year", *cols]].astype("int64"))
+    lo, hi = int(a["year"].min()), int(a["year"].max())
     p = np.asarray(partner, dtype="int64")
-    p = np.full(len(keys), int(p)) if p.ndim == 0 else p
+    if p.ndim == 0:  # one partner: only its dyads can match
+        one = int(p)
+        a = derived(f"atop_dyads_of:{one}", [atop_dyad], lambda: a[(a["ccode1"] == one) | (a["ccode2"] == one)])
+        p = np.full(len(keys), one)
     k = pd.DataFrame({"c": keys["ccode"].astype("int64").to_numpy(), "p": p,
                       "year": keys["cov_year"].astype("int64").to_numpy()}, index=keys.index)
     d1 = k.reset_index().merge(a, left_on=["c", "p", "year"], right_on=["ccode1", "ccode2", "year"], how="left")
@@ -392,19 +407,23 @@ def _atop_us_ties(atop_dyad: pd.DataFrame, keys: pd.DataFrame, partner: int | pd
     d1 = d1.set_index("index")[cols].fillna(0)
     d2 = d2.set_index("index")[cols].fillna(0)
     res = np.maximum(d1, d2).reindex(keys.index).astype(float)
-    lo, hi = int(a["year"].min()), int(a["year"].max())
     outside = (k["year"] < lo) | (k["year"] > hi)
     res.loc[outside, :] = np.nan
     return res
 
 
-def _shared_alliances(atop_sy: pd.DataFrame, keys: pd.DataFrame) -> pd.Series:
+def _shared_with_us(atop_sy: pd.DataFrame) -> pd.Series:
+    """Number of ATOP alliances shared with the US of every state-year that shares one."""
     s = atop_sy[["ccode", "year", "atopids"]].copy()
     s["atopid"] = s["atopids"].astype(str).str.split()
     s = s.explode("atopid").dropna(subset=["atopid"])
     s = s.astype({"ccode": "int64", "year": "int64"})
     us = s[s["ccode"] == US][["year", "atopid"]]
-    shared = s.merge(us, on=["year", "atopid"]).groupby(["ccode", "year"]).size().rename("n")
+    return s.merge(us, on=["year", "atopid"]).groupby(["ccode", "year"]).size().rename("n")
+
+
+def _shared_alliances(atop_sy: pd.DataFrame, keys: pd.DataFrame) -> pd.Series:
+    shared = derived("atop_shared_with_us", [atop_sy], lambda: _shared_with_us(atop_sy))
     k = pd.DataFrame({"ccode": keys["ccode"].astype("int64").to_numpy(),
                       "year": keys["cov_year"].astype("int64").to_numpy()}, index=keys.index)
     out = k.join(shared, on=["ccode", "year"])["n"].fillna(0).astype(float)
@@ -415,9 +434,12 @@ def _shared_alliances(atop_sy: pd.DataFrame, keys: pd.DataFrame) -> pd.Series:
 
 def _state_year_value(table: pd.DataFrame, keys: pd.DataFrame, column: str, year_col: str = "cov_year",
                       ccode: int | None = None) -> pd.Series:
-    t = table[["ccode", "year", column]].dropna(subset=["ccode", "year"])
-    t = t.astype({"ccode": "int64", "year": "int64"}).drop_duplicates(["ccode", "year"])
-    t = t.set_index(["ccode", "year"])[column]
+    def index() -> pd.Series:
+        t = table[["ccode", "year", column]].dropna(subset=["ccode", "year"])
+        t = t.astype({"ccode": "int64", "year": "int64"}).drop_duplicates(["ccode", "year"])
+        return t.set_index(["ccode", "year"])[column]
+
+    t = derived(f"state_year_value:{column}", [table], index)
     c = keys["ccode"].astype("int64") if ccode is None else pd.Series(ccode, index=keys.index, dtype="int64")
     idx = pd.MultiIndex.from_arrays([c.to_numpy(), keys[year_col].astype("int64").to_numpy()])
     return pd.Series(pd.to_numeric(t.reindex(idx), errors="coerce").to_numpy(dtype=float), index=keys.index)
@@ -465,13 +487,18 @@ def covariates(tables: Any, keys: pd.DataFrame, coding: HenkeCoding) -> pd.DataF
     ip = _state_year_value(unga, keys, coding.idealpoint)
     ip_us = _state_year_value(unga, keys, coding.idealpoint, ccode=US)
     out["idealpoint_distance"] = (ip - ip_us).abs()
-    trade = _table(tables, "cow_trade_national").copy()
-    trade["total_trade"] = trade["imports"] + trade["exports"]
+    raw_trade = _table(tables, "cow_trade_national")
+    trade = derived("trade_total", [raw_trade], lambda: raw_trade.assign(
+        total_trade=raw_trade["imports"] + raw_trade["exports"]))
     out["trade_total"] = _state_year_value(trade, keys, "total_trade")
     out["log_trade"] = np.log1p(out["trade_total"])
     cont = _table(tables, "cow_contdird")
-    cus = cont[cont["ccode1"] == US].rename(columns={"ccode2": "ccode"})
-    cus = cus.assign(contig=(cus["conttype"] <= 5).astype(float))
+
+    def contiguity() -> pd.DataFrame:
+        cus = cont[cont["ccode1"] == US].rename(columns={"ccode2": "ccode"})
+        return cus.assign(contig=(cus["conttype"] <= 5).astype(float))
+
+    cus = derived("contiguity_us", [cont], contiguity)
     v = _state_year_value(cus, keys, "contig").fillna(0.0)
     lo, hi = int(cont["year"].min()), int(cont["year"].max())
     v[(keys["cov_year"] < lo) | (keys["cov_year"] > hi)] = np.nan
@@ -612,11 +639,9 @@ def risk_set(operations: pd.DataFrame, contributors: pd.DataFrame, states: pd.Da
     pairs = ops.merge(st, how="cross")
     pairs = pairs[(pairs["start"] <= pairs["start_date"]) & (pairs["end"] >= pairs["start_date"])]
     pairs = pairs.drop_duplicates(["operation_id", "ccode"])
-    excluded = pairs.apply(
-        lambda r: r["ccode"] == US or r["ccode"] in r["targets"] or (coding.exclude_hosts and r["ccode"] in r["hosts"]),
-        axis=1,
-    )
-    pairs = pairs[~excluded.astype(bool)]
+    excluded = np.array([c == US or c in t or (coding.exclude_hosts and c in h)
+                         for c, t, h in zip(pairs["ccode"], pairs["targets"], pairs["hosts"])], dtype=bool)
+    pairs = pairs[~excluded]
     con = contributors[["operation_id", "ccode", "contribution", "certainty"]].copy()
     con["ccode"] = con["ccode"].astype("int64")
     d = pairs.merge(con, on=["operation_id", "ccode"], how="left", validate="one_to_one")
