@@ -459,3 +459,22 @@ def test_non_convergence_is_a_status(bdata):
     r = fit_logit(bdata, outcome="y", covariates=["a", "b", "d"], max_iter=1)
     assert r.status == STATUS_FAILED and not r.converged and "did not converge" in r.message
     assert r.glance().status.iloc[0] == "failed"
+
+
+def test_collinear_columns_reports_the_later_column_and_only_real_collinearity():
+    """Synthetic columns: an exact combination of earlier ones is reported (the later column, with the
+    columns it combines); a full-rank matrix, and one whose last column is off the span by 1e-6 of its
+    norm (between the tolerance and the decomposition's shortcut margin), report nothing."""
+    from coalitions.estimators._base import collinear_columns
+
+    rng = np.random.default_rng(3)
+    a, b, c = rng.normal(size=(3, 500))
+    names = ["x1", "x2", "x3", "x4"]
+    assert collinear_columns(np.column_stack([a, b, c, a - b]), names) == [("x4", ["x1", "x2"])]
+    assert collinear_columns(np.column_stack([a, b, a + 2 * b, c]), names) == [("x3", ["x1", "x2"])]
+    assert collinear_columns(np.column_stack([a, b, c, rng.normal(size=500)]), names) == []
+    e = rng.normal(size=500)
+    e -= np.column_stack([a, b, c]) @ np.linalg.lstsq(np.column_stack([a, b, c]), e, rcond=None)[0]
+    near = a + b + 1e-6 * np.linalg.norm(a + b) * e / np.linalg.norm(e)
+    assert collinear_columns(np.column_stack([a, b, c, near]), names) == []
+    assert collinear_columns(np.column_stack([a, np.zeros(500), b]), ["x1", "x2", "x3"]) == [("x2", [])]
