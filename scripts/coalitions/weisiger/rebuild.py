@@ -184,10 +184,18 @@ def build_participants(tables: Mapping[str, pd.DataFrame], coding: WeisigerCodin
     cannot say whether an exit was forced by conquest), case_file, case_source, case_note.
     """
     war = _war_table(tables)
-    cases = validate_cases(dict(cases), war)
-    units = _units(war, coding)
-    units = units[~units["warnum"].isin(coding.exclude_wars)]
-    sides = coalition_sides(units)
+    raw_war = tables["cow_war_participants"]
+    names = sorted(cases)
+    # the case tables' validation, the units and the sides are computed once per set of tables in a
+    # process (the multiverse builds many codings from the same ones); a side's coalition status
+    # depends on its own units only, so the sides of all wars are filtered by the excluded wars
+    cases = derived(f"validated_cases:{names}", [raw_war, *(cases[k] for k in names)],
+                    lambda: validate_cases(dict(cases), war))
+    units_key = f"units:{coding.second_spells}:{coding.pause_max_days}"
+    all_units = derived(units_key, [raw_war], lambda: _units(war, coding))
+    sides = derived(f"sides:{units_key}", [raw_war], lambda: coalition_sides(all_units))
+    units = all_units[~all_units["warnum"].isin(coding.exclude_wars)]
+    sides = sides[~sides["warnum"].isin(coding.exclude_wars)]
     coal = sides.loc[sides["coalition"], ["warnum", "side"]]
     p = units.merge(coal, on=["warnum", "side"]).copy()
 
