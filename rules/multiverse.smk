@@ -2,7 +2,7 @@
 
 A study's universes are split into `multiverse_shards` shards (config/config.yaml): one job per shard
 estimates the key model in each of its universes (the data are built once per distinct set of build
-parameters and shared between the shard's universes; `threads` forked workers), one gather job per study
+parameters and shared between the shard's universes), one gather job per study
 writes the combined tables (byte-identical whatever the number of shards), and one job per study draws
 its specification curves. A cluster run spreads the shards over nodes. The multiverse section and the
 base coding are params, and the case files inputs, so editing config/multiverse.yaml re-runs the
@@ -43,11 +43,13 @@ rule multiverse_shard:
         study="|".join(MULTIVERSE),
         index=r"[1-9][0-9]*",
         n=r"[1-9][0-9]*",
-    threads: 2
-    # a 1,024-universe shard: max_rss 2.2 GB summed over the job and its 2 forked workers (which share most
-    # pages); about 6 min of CPU for Weisiger, 1.5 to 4 min for Henke (README: benchmark)
+    # one process per shard: the shards are the parallelism (Snakemake runs --cores of them at once, a
+    # cluster spreads them over nodes), and every universe of a shard shares that process's builds and
+    # fits (forked workers would each build and fit their own). A 1,024-universe shard: max_rss about
+    # 0.5 GB; about 6 min of CPU for Weisiger, under 1 min for Henke (README: benchmark)
+    threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=1500,
         runtime=60,
     log:
         "logs/multiverse/{study}_{index}_of_{n}.log",
