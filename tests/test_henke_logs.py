@@ -23,9 +23,10 @@ from coalitions.henke.logs import (
     published_with_logs,
     run_original_track,
 )
-from coalitions.henke.models import load_specs
+from coalitions.henke.models import ESTIMATES_SCHEMA, FITS_SCHEMA, load_specs
 from coalitions.henke.original import SYNTHETIC_LABEL, archive_files
 from coalitions.henke.smcl import parse_command, parse_smcl, read_smcl, render_line
+from coalitions.schema import validate
 from coalitions.util import CoalitionsError
 from helpers.dataverse import FakeDataverse, FakeFile
 from helpers.smcl import Spec, write_log
@@ -222,6 +223,11 @@ def test_the_logs_settle_the_original_track(archive):
         "log_new_01": True, "log_new_02": True, "log_lake_01": True, "log_lake_02": False, "log_lake_03": False}
     assert (fits.set_index("model_id").loc["log_new_01", "n_obs"]) == 960
     assert set(est["model_id"]) == {"log_new_01", "log_new_02", "log_lake_01"}
+    # the rows of the estimations not re-estimated, concatenated to the fits, keep the schema's types
+    validate(fits, FITS_SCHEMA)
+    validate(est, ESTIMATES_SCHEMA)
+    by_id = {s.id: s for s in specs}
+    assert all(e.loc[e["key_term"], "term"].tolist() == [by_id[m].key_term] for m, e in est.groupby("model_id"))
     with pytest.raises(CoalitionsError, match="this is test data"):
         run_original_track(out, archive_files(out), config_specs)
 

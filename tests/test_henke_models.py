@@ -12,12 +12,15 @@ import statsmodels.api as sm
 from coalitions.henke.cases import load_cases
 from coalitions.henke.models import (
     ESTIMATE_COLUMNS,
+    ESTIMATES_SCHEMA,
     FIT_COLUMNS,
+    FITS_SCHEMA,
     load_published,
     load_specs,
     run_models,
 )
 from coalitions.henke.rebuild import HenkeCoding, build_dataset
+from coalitions.schema import validate
 from coalitions.util import CoalitionsError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +78,24 @@ def test_baseline_runs_with_finite_estimates(results, built):
     assert (est["track"] == "rebuilt").all() and (est["coding"] == "baseline").all()
     assert est.loc[est["model_id"] == "baseline_clogit", "ame"].isna().all()
     assert "_cons" not in set(est.loc[est["model_id"] == "baseline_clogit", "term"])
+
+
+def test_key_term_is_flagged_exactly_on_each_models_declared_key_term(results):
+    """Like Weisiger's, Henke's estimates flag the key term: True on the spec's key_term, False elsewhere
+    (the paper reads the flag, not a pattern in the term's name)."""
+    est, fits = results
+    validate(est, ESTIMATES_SCHEMA)
+    validate(fits, FITS_SCHEMA)
+    specs = {s.id: s for s in load_specs(SPECS, "rebuilt")}
+    assert est["key_term"].dtype == bool
+    for mid, e in est.groupby("model_id"):
+        flagged = e.loc[e["key_term"], "term"].tolist()
+        assert flagged == [specs[mid].key_term], (mid, flagged)
+    ok = set(fits.loc[fits["status"] == "ok", "model_id"])
+    assert set(est["model_id"]) == ok and est["key_term"].sum() == len(ok)
+    # the AME is reported for the flagged term only (none for the conditional logit)
+    assert est.loc[~est["key_term"], "ame"].isna().all()
+    assert est.loc[est["key_term"] & (est["model_id"] != "baseline_clogit"), "ame"].notna().all()
 
 
 def test_agreements_only_is_not_estimable(results):

@@ -249,7 +249,8 @@ def weisiger_models(smk: Any) -> None:
 
     import pandas as pd
 
-    from .weisiger.models import FIT_COLUMNS, run_models
+    from .schema import write_csv_tables
+    from .weisiger.models import ESTIMATES_SCHEMA, FITS_SCHEMA, not_available_tables, run_models
     from .weisiger.specs import load_specs
 
     track, coding = smk.wildcards.track, smk.wildcards.coding
@@ -277,16 +278,10 @@ def weisiger_models(smk: Any) -> None:
             est, fits = est.assign(no_change=""), fits.assign(no_change="")
     else:
         from .weisiger.handcoded import DROPPED_COLUMNS
-        from .weisiger.models import ESTIMATE_COLUMNS
 
         dropped = pd.DataFrame(columns=DROPPED_COLUMNS)
-
-        est = pd.DataFrame(columns=ESTIMATE_COLUMNS)
-        fits = pd.DataFrame([{
-            "model_id": s.id, "table": s.table, "column": s.column, "estimator": s.estimator,
-            "status": "not_available", "message": "original archive not obtained (its status.json says why)",
-            "proxies": "", "variant": "as_published", "dropped": "", "track": track, "coding": coding,
-        } for s in specs], columns=FIT_COLUMNS)
+        est, fits = not_available_tables(specs, track=track, coding=coding,
+                                         message="original archive not obtained (its status.json says why)")
     curves = pd.DataFrame(columns=["model_id", "variant", "dropped", "term_value", "day", "survival", "note"])
     if status.get("available", True):
         from .weisiger.models import survival_contrast
@@ -301,11 +296,10 @@ def weisiger_models(smk: Any) -> None:
                 curves = c.assign(model_id=model_id, note="; ".join(notes))[curves.columns]
                 break
             notes.append(note)
-    write_csv_atomic(curves, smk.output.survival)
     if status.get("synthetic"):
         fits["message"] = ("SYNTHETIC TEST ARCHIVE, not Weisiger's data; " + fits["message"].fillna("")).str.rstrip("; ")
-    write_csv_atomic(est, smk.output.estimates)
-    write_csv_atomic(fits, smk.output.fits)
+    write_csv_tables([(est, smk.output.estimates, ESTIMATES_SCHEMA), (fits, smk.output.fits, FITS_SCHEMA)])
+    write_csv_atomic(curves, smk.output.survival)
     write_csv_atomic(dropped, smk.output.dropped, date_format="%Y-%m-%d")
     LOG.info("Weisiger %s/%s: %s", track, coding, fits["status"].value_counts().to_dict())
 
@@ -322,10 +316,10 @@ HENKE_TABLES = ("cow_states", "cow_system", "cow_igo_memberships", "igo_counts_s
 def henke_rebuilt(smk: Any) -> None:
     from pathlib import Path
 
-    from .henke.models import load_specs, run_models
+    from .henke.models import ESTIMATES_SCHEMA, FITS_SCHEMA, load_specs, run_models
     from .henke.cases import load_cases
     from .henke.rebuild import HenkeCoding, ParquetTables, build_dataset
-    from .schema import write_table
+    from .schema import write_csv_tables, write_table
 
     coding = smk.wildcards.coding
     hc = HenkeCoding.from_dict(smk.params.coding, origin=f"config/codings/{coding}.yaml: henke")
@@ -333,10 +327,10 @@ def henke_rebuilt(smk: Any) -> None:
     ops, con = load_cases(smk.input.operations, smk.input.contributors, tables["cow_states"])
     data, variables = build_dataset(tables, ops, con, hc)
     est, fits = run_models(data, variables, load_specs(smk.input.models, "rebuilt"), track="rebuilt", coding=coding)
+    write_csv_tables([(est, smk.output.estimates, ESTIMATES_SCHEMA), (fits, smk.output.fits, FITS_SCHEMA)])
     write_table(data, smk.output.dataset)
     _export_dataset(data, smk.output.dataset.removesuffix(".parquet"), variables)
-    for frame, path in ((variables, smk.output.variables), (est, smk.output.estimates), (fits, smk.output.fits)):
-        write_csv_atomic(frame, path)
+    write_csv_atomic(variables, smk.output.variables)
     LOG.info("Henke rebuilt/%s: %d rows, %d joined; %s", coding, len(data), int(data["joined"].sum()),
              fits["status"].value_counts().to_dict())
 
@@ -345,25 +339,24 @@ def henke_rebuilt(smk: Any) -> None:
 def henke_original(smk: Any) -> None:
     import pandas as pd
 
-    from .henke.models import load_specs, run_models
+    from .henke.models import ESTIMATES_SCHEMA, FITS_SCHEMA, load_specs, not_available_fits, run_models
     from .henke.logs import LOG_MODEL_COLUMNS, run_original_track
     from .henke.original import archive_files
+    from .schema import write_csv_tables
 
     coding = smk.wildcards.coding
     specs = load_specs(smk.input.models, "original")
     files = archive_files(smk.input.archive)
     if files is None:
-        est, fits = run_models(pd.DataFrame(), None, [], track="original", coding=coding)
-        fits = pd.DataFrame([{c: None for c in fits.columns} | {
-            "model_id": s.id, "status": "not_available", "track": "original", "coding": coding,
-            "message": "original archive not obtained (its status.json says why)"} for s in specs],
-            columns=fits.columns)
+        est = run_models(pd.DataFrame(), None, [], track="original", coding=coding)[0]
+        fits = not_available_fits(specs, track="original", coding=coding,
+                                  message="original archive not obtained (its status.json says why)")
         log_models = pd.DataFrame(columns=LOG_MODEL_COLUMNS)
     else:
         # her Stata logs, where the archive has them, settle the specification of the models on her files
         est, fits, log_models = run_original_track(smk.input.archive, files, specs, coding=coding)
-    for frame, path in ((est, smk.output.estimates), (fits, smk.output.fits), (log_models, smk.output.log_models)):
-        write_csv_atomic(frame, path)
+    write_csv_tables([(est, smk.output.estimates, ESTIMATES_SCHEMA), (fits, smk.output.fits, FITS_SCHEMA)])
+    write_csv_atomic(log_models, smk.output.log_models)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .util import CoalitionsError, atomic_path
+from .util import CoalitionsError, atomic_path, write_csv_atomic
 
 _KINDS = {
     "int": lambda s: pd.api.types.is_integer_dtype(s.dtype),
@@ -119,6 +119,45 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: TableSchema |
     df = df.reset_index(drop=True)
     with atomic_path(path, suffix=".parquet.partial") as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+#: the dtype of an empty column of each kind (:func:`empty_frame`)
+_EMPTY_DTYPES = {"int": "Int64", "float": "float64", "number": "float64", "bool": "bool", "str": "object",
+                 "date": "datetime64[ns]", "any": "object"}
+
+
+def empty_frame(schema: TableSchema, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table with no rows whose columns (``columns``, else the schema's) have the schema's types."""
+    cols = list(columns) if columns is not None else list(schema.columns)
+    return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES[schema.columns[c].kind] if c in schema.columns
+                                      else "object") for c in cols})
+
+
+def check_table(df: pd.DataFrame, schema: TableSchema, path: str | os.PathLike) -> None:
+    """:func:`validate` ``df``, to be written to ``path``, with a one-line error naming the file, the table
+    and the column(s) of every violation."""
+    try:
+        validate(df, schema, origin=str(path))
+    except CoalitionsError as exc:
+        lines = str(exc).splitlines()
+        items = [line[2:] for line in lines[1:] if line.startswith("- ")]
+        head = lines[0].removesuffix(":") if items else lines[0]
+        raise CoalitionsError(f"{head}: {'; '.join(items)}; not written" if items
+                              else f"{head}; not written") from None
+
+
+def write_csv_tables(items: Sequence[tuple[pd.DataFrame, str | os.PathLike, TableSchema]], **kwargs: Any) -> None:
+    """Check every ``(df, path, schema)`` (:func:`check_table`), then write each as CSV atomically
+    (:func:`coalitions.util.write_csv_atomic`): a violation in any of them writes none."""
+    for df, path, schema in items:
+        check_table(df, schema, path)
+    for df, path, _ in items:
+        write_csv_atomic(df, path, **kwargs)
+
+
+def write_csv_table(df: pd.DataFrame, path: str | os.PathLike, schema: TableSchema, **kwargs: Any) -> None:
+    """One table: :func:`write_csv_tables` of ``[(df, path, schema)]``."""
+    write_csv_tables([(df, path, schema)], **kwargs)
 
 
 def read_table(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:

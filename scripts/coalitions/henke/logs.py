@@ -27,7 +27,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from ..fetch import read_archive_status
-from .models import ModelSpec
+from .models import ModelSpec, typed_fits
 from .smcl import Estimation, SmclLog, read_smcl
 
 #: registry file keys of the logs -> the registry key of the data file they estimate on
@@ -203,5 +203,5 @@ def run_original_track(archive_dir: str | Path, files: Mapping[str, str | Path],
             "model_id": r["model_id"], "label": f"{r['command']} (author's log)", "estimator": r["estimator"],
             "status": "not_estimable", "track": "original", "coding": coding,
             "message": f"not re-estimated: {r['reason']}"} for r in skipped.to_dict("records")], columns=fits.columns)
-        fits = pd.concat([fits.astype(object), extra.astype(object)], ignore_index=True)
+        fits = typed_fits(pd.concat([fits.astype(object), extra.astype(object)], ignore_index=True))
     return est, fits, table

@@ -13,13 +13,16 @@ by the country's total IGO memberships.
 :func:`run_models` returns two tables, the same shape for the rebuilt and the original-archive tracks:
 
 ``estimates``
-    model_id, term, label, estimate, std_error, statistic, p_value, conf_low, conf_high, proxy, track,
-    coding, ame, ame_se (the average marginal effect of the model's key term on Pr(join), delta-method
-    SE; empty for other terms and for the conditional logit, where Pr(join) is not identified).
+    model_id, term, label, estimate, std_error, statistic, p_value, conf_low, conf_high, proxy, key_term
+    (True on the model's declared key term), track, coding, ame, ame_se (the average marginal effect of the
+    model's key term on Pr(join), delta-method SE; empty for other terms and for the conditional logit,
+    where Pr(join) is not identified).
 ``fits``
     model_id, label, estimator, status (ok / not_estimable / failed), message, n_obs, n_clusters,
     n_events (joiners), n_dropped, loglik, pseudo_r2, track, coding. A model whose variables are not
     available is ``not_estimable`` with the reason, and has no rows in ``estimates``.
+
+Both are checked against :data:`ESTIMATES_SCHEMA` and :data:`FITS_SCHEMA` when they are written.
 """
 
 from __future__ import annotations
@@ -33,15 +36,66 @@ import pandas as pd
 
 from ..estimators import fit_clogit, fit_logit, fit_probit
 from ..estimators import STATUS_FAILED, STATUS_NOT_ESTIMABLE, STATUS_OK
+from ..schema import Col, TableSchema, empty_frame
 from ..util import CoalitionsError, read_yaml
 
 ESTIMATORS = ("logit", "probit", "clogit")
 TRACKS = ("rebuilt", "original")
 ESTIMATE_COLUMNS = ["model_id", "term", "label", "estimate", "std_error", "statistic", "p_value", "conf_low",
-                    "conf_high", "proxy", "track", "coding", "ame", "ame_se"]
+                    "conf_high", "proxy", "key_term", "track", "coding", "ame", "ame_se"]
 FIT_COLUMNS = ["model_id", "label", "estimator", "status", "message", "n_obs", "n_clusters", "n_events",
                "n_dropped", "loglik", "pseudo_r2", "track", "coding"]
 CONSTANT = "_cons"
+#: a fit's status; "not_available": the original archive could not be had
+STATUSES = (STATUS_OK, STATUS_NOT_ESTIMABLE, STATUS_FAILED, "not_available")
+_COUNTS = ("n_obs", "n_clusters", "n_events", "n_dropped")
+
+ESTIMATES_SCHEMA = TableSchema(
+    name="henke_estimates",
+    description="One row per model and term: coefficient, clustered SE, z, p, 95% CI, AME of the key term",
+    columns={
+        "model_id": Col("str", nullable=False),
+        "term": Col("str", nullable=False),
+        "label": Col("str", nullable=False),
+        "estimate": Col("float"),
+        "std_error": Col("float", min=0),
+        "statistic": Col("float"),
+        "p_value": Col("float", min=0, max=1),
+        "conf_low": Col("float"),
+        "conf_high": Col("float"),
+        "proxy": Col("bool", nullable=False),
+        "key_term": Col("bool", nullable=False, description="the term is the model's declared key term"),
+        "track": Col("str", nullable=False, allowed=TRACKS),
+        "coding": Col("str", nullable=False),
+        "ame": Col("float"),
+        "ame_se": Col("float", min=0),
+    },
+    key=("track", "coding", "model_id", "term"),
+    min_rows=0,
+)
+
+FITS_SCHEMA = TableSchema(
+    name="henke_fits",
+    description="One row per model: status, message and sample sizes",
+    columns={
+        "model_id": Col("str", nullable=False),
+        "label": Col("str", nullable=False),
+        "estimator": Col("str", nullable=False, description="logit, probit, clogit; for an estimation of the "
+                                                            "author's log that is not re-estimated, its command"),
+        "status": Col("str", nullable=False, allowed=STATUSES),
+        "message": Col("str", nullable=False),
+        "n_obs": Col("int", min=0),
+        "n_clusters": Col("int", min=0),
+        "n_events": Col("int", min=0),
+        "n_dropped": Col("int", min=0),
+        "loglik": Col("float"),
+        "pseudo_r2": Col("float"),
+        "track": Col("str", nullable=False, allowed=TRACKS),
+        "coding": Col("str", nullable=False),
+    },
+    key=("track", "coding", "model_id"),
+    min_rows=0,
+)
 
 
 @dataclass(frozen=True)
@@ -176,7 +230,7 @@ def _status_of(variables: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
 
 def _fit_row(spec: ModelSpec, status: str, message: str, track: str, coding: str, res=None) -> dict:
     row = {"model_id": spec.id, "label": spec.label, "estimator": spec.estimator, "status": status,
-           "message": message, "n_obs": np.nan, "n_clusters": np.nan, "n_events": np.nan, "n_dropped": np.nan,
+           "message": message or "", "n_obs": np.nan, "n_clusters": np.nan, "n_events": np.nan, "n_dropped": np.nan,
            "loglik": np.nan, "pseudo_r2": np.nan, "track": track, "coding": coding}
     if res is not None:
         row.update(n_obs=res.n_obs, n_clusters=res.n_clusters if res.n_clusters is not None else np.nan,
@@ -243,6 +297,7 @@ def run_models(data: pd.DataFrame, variables: pd.DataFrame | None, specs: Sequen
         tidy.insert(0, "model_id", spec.id)
         tidy["label"] = [("Constant" if t == CONSTANT else spec.labels.get(t, t)) for t in tidy["term"]]
         tidy["proxy"] = [status.get(t, ("", ""))[0] == "proxy" for t in tidy["term"]]
+        tidy["key_term"] = tidy["term"] == spec.key_term
         tidy["track"] = track
         tidy["coding"] = coding
         tidy["ame"] = np.nan
@@ -254,13 +309,26 @@ def run_models(data: pd.DataFrame, variables: pd.DataFrame | None, specs: Sequen
             tidy.loc[k, "ame_se"] = float(ame["std_error"])
         est_rows.append(tidy[ESTIMATE_COLUMNS])
     estimates = (pd.concat(est_rows, ignore_index=True) if est_rows
-                 else pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("model_id", "term", "label", "track",
-                                                                                 "coding", "proxy") else "object")
-                                    for c in ESTIMATE_COLUMNS}))
-    fits = pd.DataFrame(fit_rows, columns=FIT_COLUMNS)
-    for c in ("n_obs", "n_clusters", "n_events", "n_dropped"):
+                 else empty_frame(ESTIMATES_SCHEMA, ESTIMATE_COLUMNS))
+    return estimates, typed_fits(pd.DataFrame(fit_rows, columns=FIT_COLUMNS))
+
+
+def typed_fits(fits: pd.DataFrame) -> pd.DataFrame:
+    """``fits`` with the types of :data:`FITS_SCHEMA`: counts as nullable integers, loglik and pseudo_r2
+    as floats (rows of several sources concatenated as objects come out typed)."""
+    fits = fits.copy()
+    for c in _COUNTS:
         fits[c] = pd.array(fits[c].astype("float64"), dtype="Float64").round().astype("Int64")
-    return estimates, fits
+    for c in ("loglik", "pseudo_r2"):
+        fits[c] = fits[c].astype("float64")
+    return fits
+
+
+def not_available_fits(specs: Sequence[ModelSpec], *, track: str, coding: str, message: str) -> pd.DataFrame:
+    """One ``not_available`` fit row per spec (the data could not be had: ``message`` says why), with the
+    model's label and estimator and empty counts, as :data:`FITS_SCHEMA` requires."""
+    rows = [_fit_row(s, "not_available", message, track, coding) for s in specs]
+    return typed_fits(pd.DataFrame(rows, columns=FIT_COLUMNS))
 
 
 def load_labels(path: str | Path) -> dict[str, str]:

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimators import EstimationError, fit_cox, fit_probit
-from ..schema import Col, TableSchema
+from ..schema import Col, TableSchema, empty_frame
 from ..util import CoalitionsError
 from .specs import ModelSpec, where_mask
 
@@ -50,6 +50,7 @@ __all__ = [
     "FIT_COLUMNS",
     "ESTIMATES_SCHEMA",
     "FITS_SCHEMA",
+    "not_available_tables",
     "START",
     "STOP",
     "status_counts",
@@ -495,6 +496,21 @@ def run_models(
                             for v in fits[c]], dtype="Int64")
     fits["loglik"] = fits["loglik"].astype(float)
     return estimates, fits
+
+
+def not_available_tables(specs: Sequence[ModelSpec], *, track: str, coding: str, message: str
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(estimates, fits)`` of a track whose data could not be had: no estimates, and one
+    ``not_available`` fit row per model (``message`` says why) with empty counts, as the schemas require."""
+    fits = pd.DataFrame([{
+        "model_id": s.id, "table": s.table, "column": s.column, "estimator": s.estimator, "status": "not_available",
+        "message": message, "proxies": "", "variant": "as_published", "dropped": "", "track": track,
+        "coding": coding, "hand_coded": "",
+    } for s in specs], columns=FIT_COLUMNS)
+    for c in ("n_obs", "n_subjects", "n_failures", "n_clusters", "n_failures_lost"):
+        fits[c] = pd.array([pd.NA] * len(fits), dtype="Int64")
+    fits["loglik"] = fits["loglik"].astype(float)
+    return empty_frame(ESTIMATES_SCHEMA, ESTIMATE_COLUMNS), fits
 
 
 def status_counts(fits: pd.DataFrame) -> Mapping[str, int]:
