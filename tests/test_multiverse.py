@@ -327,6 +327,49 @@ def test_weisiger_universes_equal_the_direct_build(mv, wtables, root: Path, capl
             assert r.std_error == pytest.approx(d.loc[r.term, "std_error"], rel=1e-9, abs=1e-12)
 
 
+def test_weisiger_universes_with_the_same_model_data_share_one_fit(mv, wtables, root: Path, monkeypatch) -> None:
+    """Two universes that differ only in the entrapment rule, where no participant of the estimation sample
+    is an entrapment case under the other rules, give the model the same data: it is fitted once, both rows
+    are equal, and they equal a direct build of the second universe."""
+    import coalitions.weisiger.models as wm
+    from coalitions.weisiger.apply import resolve
+    from coalitions.weisiger.rebuild import build_rebuilt
+    from coalitions.weisiger.rebuild_cases import load_cases
+    from coalitions.weisiger.rebuild_coding import WeisigerCoding
+    from coalitions.weisiger.specs import load_specs, select_specs
+
+    sm = mv["weisiger"]
+    u = expand_universes(sm)
+    fixed = {"exit_tolerance": "0 days", "enemy_surrender": "censored", "war_ending_exits": "not abandonment",
+             "limited_objectives": "exit", "conquest": "exit", "common_front": "front file",
+             "empty_window": "no change", "world_wars": "included", "nmc_release": "NMC 5.0",
+             "polity_source": "peacesciencer", "recent_exit_window": "30 days"}
+    assert set(fixed) | {"entrapment"} == {s.name for s in sm.switches}
+    sel = np.logical_and.reduce([u[k] == v for k, v in fixed.items()])
+    sub = u[sel].sort_values("entrapment", key=lambda s: s.map({"exit": 0, "censored": 1}))
+    assert sub["entrapment"].tolist() == ["exit", "censored"]
+    calls = []
+    real = wm.run_models
+    monkeypatch.setattr(wm, "run_models", lambda *a, **kw: calls.append(kw["coding"]) or real(*a, **kw))
+    out = _run_weisiger(sm, sub, wtables, root, workers=1)
+    assert calls == [sub["universe_id"].iloc[0]]
+    reb = out[(out["track"] == "rebuilt") & (out["status"] == "ok")]
+    a, b = (reb[reb["universe_id"] == x].set_index("term") for x in sub["universe_id"])
+    assert len(a) >= 2
+    cols = ["estimate", "std_error", "p_value", "n_obs", "n_events"]
+    assert a[cols].equals(b[cols])
+    cases = load_cases(root / "config" / "cases", wtables["cow_war_participants"])
+    section, model = universe_settings(sm, sub.iloc[1].to_dict())
+    data = build_rebuilt(wtables, WeisigerCoding.from_dict(resolve(section, origin="test", root=root)["params"]),
+                         cases)
+    spec = select_specs(load_specs(root / MODELS["weisiger"]), ids=[model])
+    est, fits = real(data.periods, data.variables, spec, track="rebuilt", feasible=True)
+    v = "feasible" if (fits["variant"] == "feasible").any() else "as_published"
+    d = est[est["variant"] == v].set_index("term")
+    for term, r in b.iterrows():
+        assert r["estimate"] == pytest.approx(d.loc[term, "estimate"], rel=1e-9, abs=1e-12)
+
+
 def test_shared_periods_fall_back_to_direct_builds_when_the_self_check_fails(mv, wtables, root: Path,
                                                                            monkeypatch, caplog) -> None:
     """If wars were wrongly taken as identically coded (here: every war gets the same fingerprint), the
@@ -528,6 +571,30 @@ def test_henke_fit_key_covers_the_models_columns_and_their_status() -> None:
     other = ModelSpec(id="m", label="M", estimator="probit", outcome="joined", covariates=("embeddedness", "cinc"),
                       key_term="embeddedness", cluster="ccode")
     assert henke_fit_key(other, d, v, ["embeddedness"]) != k
+
+
+def test_weisiger_fit_key_covers_the_model_columns_and_the_variables_table(mv) -> None:
+    """Synthetic periods: the digest changes with a value (one unit in the last place) of a column the
+    model is estimated from, the analysis time, the variables table, the track and the feasible flag;
+    not with a column the model does not use."""
+    from coalitions.multiverse import weisiger_fit_key, weisiger_model_columns
+    from coalitions.weisiger.specs import load_model_config
+
+    spec = load_model_config(MODELS["weisiger"]).spec(mv["weisiger"].model)
+    cols = weisiger_model_columns(spec, pd.DataFrame(columns=[*spec.variables, "start", "stop", "unused"]))
+    assert "start" in cols and "stop" in cols and "unused" not in cols and set(spec.covariates) <= set(cols)
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame({c: rng.random(6) for c in [*spec.variables, "start", "stop"]}).assign(unused=list("abcdef"))
+    v = pd.DataFrame({"variable": list(spec.covariates), "status": "rebuilt", "note": ""})
+    k = weisiger_fit_key(spec, d, v, "rebuilt", True)
+    assert weisiger_fit_key(spec, d.assign(unused=list("uvwxyz")), v, "rebuilt", True) == k
+    for c in (spec.covariates[0], "stop"):
+        bumped = d.copy()
+        bumped.loc[2, c] = np.nextafter(bumped.loc[2, c], 2)
+        assert weisiger_fit_key(spec, bumped, v, "rebuilt", True) != k
+    assert weisiger_fit_key(spec, d, v.assign(status=["proxy"] + ["rebuilt"] * (len(v) - 1)), "rebuilt", True) != k
+    assert weisiger_fit_key(spec, d, v, "original", True) != k
+    assert weisiger_fit_key(spec, d, v, "rebuilt", False) != k
 
 
 # ------------------------------------------------------------------------------------------------

@@ -876,6 +876,7 @@ def _weisiger_group(key: str) -> list[dict]:
     if "error" in members[0]:
         return _failure_rows(members, "weisiger", sm.tracks, members[0]["error"])
     specs = st["specs"]
+    memo = st.setdefault("weisiger_fits", {})
     data = None
     if "rebuilt" in sm.tracks:
         spec_t = sm.tracks["rebuilt"]
@@ -896,8 +897,14 @@ def _weisiger_group(key: str) -> list[dict]:
                     if m["exclude_wars"]:
                         periods = periods[~periods["warnum"].isin(m["exclude_wars"])].reset_index(drop=True)
                     spec = specs[m["model"]]
-                    est, fits = run_models(periods, variables, [spec], track="rebuilt", coding=m["uid"],
-                                           feasible=spec_t.variant == "feasible")
+                    feasible = spec_t.variant == "feasible"
+                    # universes whose model sees the same data share one fit (the fit gets only the
+                    # columns the key covers)
+                    fkey = weisiger_fit_key(spec, periods, variables, "rebuilt", feasible)
+                    if fkey not in memo:
+                        memo[fkey] = run_models(periods[weisiger_model_columns(spec, periods)], variables, [spec],
+                                                track="rebuilt", coding=m["uid"], feasible=feasible)
+                    est, fits = memo[fkey]
                     rows += _weisiger_fit_rows(m, "rebuilt", spec_t, est, fits, extra=_trend_note(coding))
                 except Exception as exc:  # noqa: BLE001
                     LOG.exception("weisiger multiverse: universe %s failed", m["uid"])
@@ -1046,6 +1053,25 @@ def henke_sample_sd(data: pd.DataFrame, spec: Any, terms: Sequence[str]) -> tupl
     return sds, len(d)
 
 
+def _digest_columns(h: Any, data: pd.DataFrame, cols: Sequence[str]) -> None:
+    """Feed ``cols`` of ``data`` (name, dtype, every value in row order; absent columns marked) into the hash
+    ``h``: the bytes of numeric and date columns, the pickled values of the others."""
+    import pickle
+
+    h.update(f"\0rows\0{len(data)}".encode())
+    for c in cols:
+        h.update(b"\0col\0" + str(c).encode())
+        if c not in data.columns:
+            h.update(b"\0absent")
+            continue
+        arr = data[c].to_numpy()
+        h.update(f"\0{data[c].dtype}\0".encode())
+        if arr.dtype.kind in "biufcmM":
+            h.update(np.ascontiguousarray(arr).tobytes())
+        else:
+            h.update(pickle.dumps(arr.tolist(), protocol=4))
+
+
 def henke_fit_key(spec: Any, data: pd.DataFrame, variables: pd.DataFrame, terms: Sequence[str]) -> bytes:
     """A digest of everything a universe's model fit and term scales are computed from: the model, the
     data's columns that the model (and its operations filter) and the terms use, value for value in row
@@ -1053,23 +1079,29 @@ def henke_fit_key(spec: Any, data: pd.DataFrame, variables: pd.DataFrame, terms:
     equal (e.g. IGO membership statuses under a diplomatic-only embeddedness measure, which uses no IGO)
     have the same estimates, so the fit is computed once (per process) and its rows copied; the digest
     covers the exact values (bytes of numbers, pickled objects), not a hash of them."""
-    import pickle
-
     h = hashlib.sha256(repr(spec).encode())
     cols = list(dict.fromkeys([*spec.columns(), *terms, *(["operation_id"] if spec.operations is not None else [])]))
-    for c in cols:
-        h.update(b"\0col\0" + c.encode())
-        if c not in data.columns:
-            h.update(b"\0absent")
-            continue
-        arr = data[c].to_numpy()
-        h.update(f"\0{data[c].dtype}\0{len(arr)}\0".encode())
-        if arr.dtype.kind in "biufcmM":
-            h.update(np.ascontiguousarray(arr).tobytes())
-        else:
-            h.update(pickle.dumps(arr.tolist(), protocol=4))
+    _digest_columns(h, data, cols)
     rows = variables.loc[variables["variable"].isin(cols), ["variable", "status", "note"]]
-    h.update(pickle.dumps(rows.to_numpy().tolist(), protocol=4))
+    _digest_columns(h, rows.reset_index(drop=True), ["variable", "status", "note"])
+    return h.digest()
+
+
+def weisiger_model_columns(spec: Any, periods: pd.DataFrame) -> list[str]:
+    """The columns of ``periods`` a Weisiger model is estimated from: its variables (outcome, covariates,
+    subject, cluster, sample filter and recode variables) and the analysis-time interval."""
+    from .weisiger.models import START, STOP
+
+    return [c for c in dict.fromkeys([*spec.variables, START, STOP]) if c in periods.columns]
+
+
+def weisiger_fit_key(spec: Any, periods: pd.DataFrame, variables: pd.DataFrame, track: str, feasible: bool) -> bytes:
+    """A digest of a Weisiger model fit's inputs: the model, the track, the feasible flag, the periods'
+    columns the model is estimated from (:func:`weisiger_model_columns`, value for value in row order; the
+    fit is given only those columns, so nothing else can change it) and the whole variables table."""
+    h = hashlib.sha256(f"{spec!r}\0{track}\0{feasible}".encode())
+    _digest_columns(h, periods, weisiger_model_columns(spec, periods))
+    _digest_columns(h, variables.reset_index(drop=True), list(variables.columns))
     return h.digest()
 
 
