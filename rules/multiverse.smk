@@ -45,8 +45,8 @@ rule multiverse_shard:
         n=r"[1-9][0-9]*",
     # one process per shard: the shards are the parallelism (Snakemake runs --cores of them at once, a
     # cluster spreads them over nodes), and every universe of a shard shares that process's builds and
-    # fits (forked workers would each build and fit their own). A 1,024-universe shard: max_rss about
-    # 0.5 GB; about 6 min of CPU for Weisiger, under 1 min for Henke (README: benchmark)
+    # fits (forked workers would each build and fit their own). Measured (README: benchmark): a Weisiger
+    # shard of 1,024 universes about 4.5 min and 0.82 GB, a Henke shard of 2,048 about 1.3 min and 0.43 GB
     threads: 1
     resources:
         mem_mb=1500,
