@@ -1099,7 +1099,7 @@ def weisiger_fit_key(spec: Any, periods: pd.DataFrame, variables: pd.DataFrame, 
     """A digest of a Weisiger model fit's inputs: the model, the track, the feasible flag, the periods'
     columns the model is estimated from (:func:`weisiger_model_columns`, value for value in row order; the
     fit is given only those columns, so nothing else can change it) and the whole variables table."""
-    h = hashlib.sha256(f"{spec!r}\0{track}\0{feasible}".encode())
+    h = hashlib.sha256(f"{spec!r}\0{spec.labels!r}\0{track}\0{feasible}".encode())  # (labels: not in the repr)
     _digest_columns(h, periods, weisiger_model_columns(spec, periods))
     _digest_columns(h, variables.reset_index(drop=True), list(variables.columns))
     return h.digest()
