@@ -339,16 +339,16 @@ def henke_rebuilt(smk: Any) -> None:
 def henke_original(smk: Any) -> None:
     import pandas as pd
 
-    from .henke.models import ESTIMATES_SCHEMA, FITS_SCHEMA, load_specs, not_available_fits, run_models
+    from .henke.models import ESTIMATE_COLUMNS, ESTIMATES_SCHEMA, FITS_SCHEMA, load_specs, not_available_fits
     from .henke.logs import LOG_MODEL_COLUMNS, run_original_track
     from .henke.original import archive_files
-    from .schema import write_csv_tables
+    from .schema import empty_frame, write_csv_tables
 
     coding = smk.wildcards.coding
     specs = load_specs(smk.input.models, "original")
     files = archive_files(smk.input.archive)
     if files is None:
-        est = run_models(pd.DataFrame(), None, [], track="original", coding=coding)[0]
+        est = empty_frame(ESTIMATES_SCHEMA, ESTIMATE_COLUMNS)
         fits = not_available_fits(specs, track="original", coding=coding,
                                   message="original archive not obtained (its status.json says why)")
         log_models = pd.DataFrame(columns=LOG_MODEL_COLUMNS)

@@ -49,6 +49,7 @@ import copy
 import hashlib
 import itertools
 import json
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1056,8 +1057,6 @@ def henke_sample_sd(data: pd.DataFrame, spec: Any, terms: Sequence[str]) -> tupl
 def _digest_columns(h: Any, data: pd.DataFrame, cols: Sequence[str]) -> None:
     """Feed ``cols`` of ``data`` (name, dtype, every value in row order; absent columns marked) into the hash
     ``h``: the bytes of numeric and date columns, the pickled values of the others."""
-    import pickle
-
     h.update(f"\0rows\0{len(data)}".encode())
     for c in cols:
         h.update(b"\0col\0" + str(c).encode())

@@ -121,6 +121,13 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: TableSchema |
         df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
+def coefficient_columns() -> dict[str, Col]:
+    """The columns of a coefficient in both studies' estimates tables, in their order: estimate, standard
+    error, test statistic, p-value and the 95% interval."""
+    return {"estimate": Col("float"), "std_error": Col("float", min=0), "statistic": Col("float"),
+            "p_value": Col("float", min=0, max=1), "conf_low": Col("float"), "conf_high": Col("float")}
+
+
 #: the dtype of an empty column of each kind (:func:`empty_frame`)
 _EMPTY_DTYPES = {"int": "Int64", "float": "float64", "number": "float64", "bool": "bool", "str": "object",
                  "date": "datetime64[ns]", "any": "object"}

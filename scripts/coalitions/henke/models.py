@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..estimators import fit_clogit, fit_logit, fit_probit
 from ..estimators import STATUS_FAILED, STATUS_NOT_ESTIMABLE, STATUS_OK
-from ..schema import Col, TableSchema, empty_frame
+from ..schema import Col, TableSchema, coefficient_columns, empty_frame
 from ..util import CoalitionsError, read_yaml
 
 ESTIMATORS = ("logit", "probit", "clogit")
@@ -57,12 +57,7 @@ ESTIMATES_SCHEMA = TableSchema(
         "model_id": Col("str", nullable=False),
         "term": Col("str", nullable=False),
         "label": Col("str", nullable=False),
-        "estimate": Col("float"),
-        "std_error": Col("float", min=0),
-        "statistic": Col("float"),
-        "p_value": Col("float", min=0, max=1),
-        "conf_low": Col("float"),
-        "conf_high": Col("float"),
+        **coefficient_columns(),
         "proxy": Col("bool", nullable=False),
         "key_term": Col("bool", nullable=False, description="the term is the model's declared key term"),
         "track": Col("str", nullable=False, allowed=TRACKS),

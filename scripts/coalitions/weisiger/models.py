@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimators import EstimationError, fit_cox, fit_probit
-from ..schema import Col, TableSchema, empty_frame
+from ..schema import Col, TableSchema, coefficient_columns, empty_frame
 from ..util import CoalitionsError
 from .specs import ModelSpec, where_mask
 
@@ -81,12 +81,7 @@ ESTIMATES_SCHEMA = TableSchema(
         "column": Col("str", nullable=False),
         "term": Col("str", nullable=False),
         "label": Col("str", nullable=False),
-        "estimate": Col("float"),
-        "std_error": Col("float", min=0),
-        "statistic": Col("float"),
-        "p_value": Col("float", min=0, max=1),
-        "conf_low": Col("float"),
-        "conf_high": Col("float"),
+        **coefficient_columns(),
         "hazard_ratio": Col("float", min=0),
         "proxy": Col("bool", nullable=False),
         "key_term": Col("bool", nullable=False),
@@ -490,12 +485,16 @@ def run_models(
         estimates[c] = estimates[c].astype(float)
     for c in ("proxy", "key_term", "hand_coded"):
         estimates[c] = estimates[c].astype(bool)
-    fits = pd.DataFrame(fit_rows, columns=FIT_COLUMNS)
+    return estimates, _typed_fits(pd.DataFrame(fit_rows, columns=FIT_COLUMNS))
+
+
+def _typed_fits(fits: pd.DataFrame) -> pd.DataFrame:
+    """The fits with the types of :data:`FITS_SCHEMA`: counts as nullable integers, loglik as float."""
     for c in ("n_obs", "n_subjects", "n_failures", "n_clusters", "n_failures_lost"):
-        fits[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
+        fits[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else int(v)
                             for v in fits[c]], dtype="Int64")
     fits["loglik"] = fits["loglik"].astype(float)
-    return estimates, fits
+    return fits
 
 
 def not_available_tables(specs: Sequence[ModelSpec], *, track: str, coding: str, message: str
@@ -507,10 +506,7 @@ def not_available_tables(specs: Sequence[ModelSpec], *, track: str, coding: str,
         "message": message, "proxies": "", "variant": "as_published", "dropped": "", "track": track,
         "coding": coding, "hand_coded": "",
     } for s in specs], columns=FIT_COLUMNS)
-    for c in ("n_obs", "n_subjects", "n_failures", "n_clusters", "n_failures_lost"):
-        fits[c] = pd.array([pd.NA] * len(fits), dtype="Int64")
-    fits["loglik"] = fits["loglik"].astype(float)
-    return empty_frame(ESTIMATES_SCHEMA, ESTIMATE_COLUMNS), fits
+    return empty_frame(ESTIMATES_SCHEMA, ESTIMATE_COLUMNS), _typed_fits(fits)
 
 
 def status_counts(fits: pd.DataFrame) -> Mapping[str, int]:
